@@ -1,0 +1,1 @@
+"""Renzhi 韧治 — community resilience governance."""

@@ -1,0 +1,47 @@
+"""API authentication: bearer tokens for systems, the Django session (with CSRF) for the browser."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+
+from renzhi.core.actions import TOKEN_PREFIX, hash_token
+from renzhi.core.models import ApiToken
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer rz_…`. Revoked tokens and inactive accounts are refused."""
+
+    def authenticate(self, request, token: str):
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        api_token = (ApiToken.objects.select_related("user")
+                     .filter(key_hash=hash_token(token), revoked_at=None).first())
+        if api_token is None or not api_token.user.is_active:
+            return None
+        # Touch at most once a minute so a busy integration does not write on every call.
+        now = timezone.now()
+        if api_token.last_used_at is None or (now - api_token.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+        request.user = api_token.user
+        return api_token.user
+
+
+class TokenHeaderAuth(APIKeyHeader):
+    """The same token in `X-API-Key`, for clients that cannot set Authorization."""
+
+    param_name = "X-API-Key"
+
+    def authenticate(self, request, key):
+        return TokenAuth().authenticate(request, key or "")
+
+
+class SessionUserAuth(SessionAuth):
+    """Browser session; CSRF is checked for unsafe methods by ninja."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        return user if user is not None and user.is_active else None
+
+
+api_auth = [TokenAuth(), TokenHeaderAuth(), SessionUserAuth()]
