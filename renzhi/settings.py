@@ -8,6 +8,7 @@ DISPLAY_TIME_ZONE  display zone (default Asia/Shanghai); storage is always UTC
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -26,9 +27,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("RENZHI_VAR_DIR", BASE_DIR / "var"))
 
 DEBUG = env_bool("DEBUG")
+# Under pytest: immediate background tasks, fast password hashing, no manifest for static files.
+TESTING = env_bool("RENZHI_TESTING") or "pytest" in sys.modules
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and not env_bool("RENZHI_TESTING"):
+    if not DEBUG and not TESTING:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "renzhi-insecure-development-key-do-not-use-in-production"
 
@@ -123,7 +126,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "renzhi.core.passwords.CharacterClassValidator"},
 ]
-if env_bool("RENZHI_FAST_HASHER"):  # tests and the demo: hashing is not what we measure there
+if TESTING or env_bool("RENZHI_FAST_HASHER"):  # tests and the demo: hashing is not what we measure there
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
@@ -150,19 +153,19 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or env_bool("RENZHI_TESTING")
+            if DEBUG or TESTING
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG or env_bool("RENZHI_TESTING")
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 
 # --- Background tasks -----------------------------------------------------------------------
 TASKS = {
     "default": {
         "BACKEND": (
             "django_tasks.backends.immediate.ImmediateBackend"
-            if env_bool("RENZHI_TESTING")
+            if TESTING
             else "django_tasks_db.DatabaseBackend"
         )
     }
