@@ -80,6 +80,7 @@ def register(request: HttpRequest, payload: RegisterIn):
 @paginate(Page)
 def list_places(request: HttpRequest, level: str | None = None, parent: str | None = None,
                 q: str | None = None):
+    _require(request, Perm.VIEW_PLACES)
     qs = queries.places_for(request.auth).select_related("parent")
     if level:
         qs = qs.filter(level=level)
@@ -92,6 +93,7 @@ def list_places(request: HttpRequest, level: str | None = None, parent: str | No
 
 @router.get("/places/geojson", summary="Boundaries as a GeoJSON FeatureCollection")
 def places_geojson(request: HttpRequest, level: str = PlaceLevel.GRID, within: str | None = None):
+    _require(request, Perm.VIEW_PLACES)
     qs = queries.places_for(request.auth).filter(level=level).exclude(boundary=None)
     if within:
         qs = qs.filter(code__startswith=within)
@@ -148,6 +150,7 @@ def update_place(request: HttpRequest, code: str, payload: PlacePatch):
 @router.get("/units", response=list[UnitOut], summary="Handling units in my jurisdiction")
 @paginate(Page)
 def list_units(request: HttpRequest, kind: str | None = None, q: str | None = None):
+    _require(request, Perm.VIEW_UNITS)
     qs = queries.units_for(request.auth).prefetch_related("places")
     if kind:
         qs = qs.filter(kind=kind)
@@ -178,6 +181,7 @@ def create_unit(request: HttpRequest, payload: UnitIn):
 @router.get("/users", response=list[UserOut], summary="Accounts I administer")
 @paginate(Page)
 def list_users(request: HttpRequest, q: str | None = None, role: str | None = None):
+    _require(request, Perm.MANAGE_USERS)
     qs = queries.users_for(request.auth).prefetch_related(_memberships_prefetch())
     if q:
         qs = qs.filter(username__icontains=q) | qs.filter(display_name__icontains=q)
@@ -309,6 +313,11 @@ def _unit(u: Unit) -> dict:
     return {"code": u.code, "name": u.name, "kind": u.kind, "kind_label": str(u.get_kind_display()),
             "contact_phone": u.contact_phone, "active": u.active,
             "place_codes": sorted(p.code for p in u.places.all())}
+
+
+def _require(request: HttpRequest, perm: Perm) -> None:
+    if not has_perm(request.auth, perm):
+        raise PermissionRefused(_("Your role does not allow this action."))
 
 
 def _managed_user(request: HttpRequest, user_id: int) -> User:

@@ -1,0 +1,109 @@
+"""The permission matrix: for every role × every list/detail endpoint, what it may read.
+
+Each app's test_permission_matrix.py declares its endpoints as `ListEndpoint`/`DetailEndpoint`
+rows with hand-written expectations per named user of the `world` fixture, then calls
+`check_list` / `check_detail`. An expectation is `DENY` (401/403/404 or a redirect to login) or
+the exact set of keys the user must see — anything more is a cross-jurisdiction read, anything
+less is a bug too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+DENY = "deny"
+DENIED_STATUSES = {401, 403, 404}
+
+
+@dataclass(frozen=True)
+class ListEndpoint:
+    """A JSON list endpoint. `keys` extracts comparable keys from one response page's JSON."""
+
+    name: str
+    url: str
+    keys: Callable[[Any], Iterable[str]]
+    expect: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DetailEndpoint:
+    """A detail URL pattern with `{key}`; every key of the universe is tried for every user."""
+
+    name: str
+    url: str
+    universe: Iterable[str]
+    expect: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PageEndpoint:
+    """An HTML page: allowed users get 200, others are refused (403/404 or redirect to login)."""
+
+    name: str
+    url: str
+    allowed: frozenset[str]
+
+
+def fetch_all(client, url: str) -> tuple[int, Any]:
+    """GET every page of a paginated ninja list; returns (status of first page, items)."""
+    items: list[Any] = []
+    page = 1
+    while True:
+        sep = "&" if "?" in url else "?"
+        response = client.get(f"{url}{sep}page={page}&page_size=500")
+        if response.status_code != 200:
+            return response.status_code, []
+        body = response.json()
+        if isinstance(body, dict) and "items" not in body:
+            return 200, body  # not paginated (e.g. a GeoJSON FeatureCollection)
+        batch = body["items"] if isinstance(body, dict) and "items" in body else body
+        items.extend(batch)
+        if not isinstance(body, dict) or "count" not in body or len(items) >= body["count"] or not batch:
+            return 200, items
+        page += 1
+
+
+def check_list(client, world, endpoint: ListEndpoint, username: str) -> None:
+    client.logout()
+    client.force_login(getattr(world, username))
+    expected = endpoint.expect[username]
+    status, items = fetch_all(client, endpoint.url)
+    if expected == DENY:
+        assert status in DENIED_STATUSES, f"{endpoint.name}: {username} should be refused, got {status}"
+        return
+    assert status == 200, f"{endpoint.name}: {username} should be allowed, got {status}"
+    seen = set(endpoint.keys(items))
+    extra, missing = seen - set(expected), set(expected) - seen
+    assert not extra, f"{endpoint.name}: {username} sees outside their jurisdiction: {sorted(extra)}"
+    assert not missing, f"{endpoint.name}: {username} misses {sorted(missing)}"
+
+
+def check_detail(client, world, endpoint: DetailEndpoint, username: str) -> None:
+    client.logout()
+    client.force_login(getattr(world, username))
+    expected = endpoint.expect[username]
+    visible = set() if expected == DENY else set(expected)
+    for key in endpoint.universe:
+        status = client.get(endpoint.url.format(key=key)).status_code
+        if key in visible:
+            assert status == 200, f"{endpoint.name}: {username} should read {key}, got {status}"
+        else:
+            assert status in DENIED_STATUSES, f"{endpoint.name}: {username} read {key} ({status})"
+
+
+def check_page(client, world, endpoint: PageEndpoint, username: str) -> None:
+    client.logout()
+    client.force_login(getattr(world, username))
+    response = client.get(endpoint.url)
+    if username in endpoint.allowed:
+        assert response.status_code == 200, f"{endpoint.name}: {username} got {response.status_code}"
+    else:
+        refused = response.status_code in DENIED_STATUSES or (
+            response.status_code == 302 and "/login" in response["Location"]
+        )
+        assert refused, f"{endpoint.name}: {username} should be refused, got {response.status_code}"
+
+
+USERS = ["alice", "bob", "charlie", "ivy", "dora", "erin", "gina", "frank", "adam", "root"]
