@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",
     "renzhi.core",
+    "renzhi.appeals",
     "renzhi.web",
     "renzhi.demo",
 ]
@@ -182,3 +183,9 @@ LOGGING = {
 }
 
 RENZHI_SITE_NAME = _("Renzhi community resilience platform")
+
+# Senders beyond the in-app inbox. The two listed are logging stubs (see renzhi/core/notify.py).
+RENZHI_NOTIFICATION_SENDERS = [
+    "renzhi.core.notify.SmsLogSender",
+    "renzhi.core.notify.WeChatLogSender",
+]

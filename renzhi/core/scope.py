@@ -50,12 +50,16 @@ def is_global_admin(user: User | None) -> bool:
 
 def scope_filter(user: User | None, *, place_field: str | None = "place",
                  unit_field: str | None = None, owner_field: str | None = None,
+                 code_field: str | None = None,
                  roles_allowed: Iterable[str] | None = None) -> Q | None:
     """A Q selecting what `user` may see, or None when it may see everything.
 
     `place_field` is the path to a Place (use "" when the queryset is of Place itself);
+    `code_field` instead names a denormalised place-code column (no join: large tables);
     `roles_allowed` limits which memberships count (e.g. only staff roles for a staff list).
     """
+    if code_field is not None:
+        place_field = None
     allowed = set(roles_allowed) if roles_allowed is not None else None
     condition = Q(pk__in=[])  # matches nothing
     for m in memberships(user):
@@ -70,12 +74,12 @@ def scope_filter(user: User | None, *, place_field: str | None = "place",
         if m.role == Role.UNIT_HANDLER:
             if unit_field is not None:
                 condition |= Q(**{unit_field: m.unit_id})
-            elif place_field is not None and m.unit is not None:
+            elif m.unit is not None and (place_field is not None or code_field is not None):
                 for code in m.unit.places.values_list("code", flat=True):
-                    condition |= _prefix(place_field, code)
+                    condition |= _prefix(place_field, code, code_field)
             continue
-        if place_field is not None and m.place is not None:
-            condition |= _prefix(place_field, m.place.code)
+        if m.place is not None and (place_field is not None or code_field is not None):
+            condition |= _prefix(place_field, m.place.code, code_field)
     return condition
 
 
@@ -106,7 +110,9 @@ def covers(user: User | None, place: Place, roles_allowed: Iterable[str] | None 
     return codes is None or any(place.code.startswith(c) for c in codes)
 
 
-def _prefix(place_field: str, code: str) -> Q:
+def _prefix(place_field: str | None, code: str, code_field: str | None = None) -> Q:
+    if code_field is not None:
+        return Q(**{f"{code_field}__startswith": code})
     key = f"{place_field}__code__startswith" if place_field else "code__startswith"
     return Q(**{key: code})
 

@@ -1,0 +1,747 @@
+"""Every state change of an appeal: one function per verb.
+
+Each one locks the appeal row, checks the transition against `renzhi.appeals.states`, checks
+the actor's role and data scope, changes the row, appends a timeline event and an audit event,
+and queues notifications — all in one transaction. Automatic steps (auto-dispatch, overdue
+marking) pass `actor=None` and are marked `automatic` on the timeline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from renzhi.appeals import routing, sla, states, tracking
+from renzhi.appeals.attachments import store_photos, validate_photos
+from renzhi.appeals.models import (
+    Appeal,
+    AppealEvent,
+    Category,
+    Channel,
+    ExtensionRequest,
+    Priority,
+    Satisfaction,
+    State,
+)
+from renzhi.core import audit, geo, notify, scope
+from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
+from renzhi.core.models import Membership, Place, PlaceLevel, Role, Unit, User
+from renzhi.core.privacy import mask_phone
+from renzhi.core.workdays import WorkCalendar
+
+INTAKE_STAFF = {Role.COMMUNITY_STAFF, Role.DISPATCHER, Role.GRID_WORKER}
+DISPATCH_ROLES = {Role.DISPATCHER, Role.COMMUNITY_STAFF}
+SUPERVISE_ROLES = {Role.DISPATCHER, Role.LEADER}
+MAX_DESCRIPTION = 4000
+DUPLICATE_RADIUS_M = 200
+DUPLICATE_DAYS = 7
+
+
+@dataclass
+class SubmitResult:
+    appeal: Appeal
+    created: bool
+    duplicates: list[Appeal] = field(default_factory=list)
+
+
+# --- Intake ---------------------------------------------------------------------------------
+
+def submit_appeal(actor: User | None, *, channel: str, description: str,
+                  category: Category | None = None, lat: float | None = None,
+                  lng: float | None = None, address: str = "", place: Place | None = None,
+                  contact_name: str = "", contact_phone: str = "", anonymous: bool = False,
+                  priority: str = Priority.NORMAL, photos=(), idempotency_key: str | None = None,
+                  external_ref: str = "", extra: dict | None = None, title: str = "",
+                  received_at: dt.datetime | None = None, auto_route: bool = True) -> SubmitResult:
+    """Create an appeal from any channel. Returns the existing one for a repeated idempotency key."""
+    if idempotency_key and actor is not None:
+        existing = Appeal.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return SubmitResult(existing, created=False)
+    checked_photos = validate_photos(photos)
+    cleaned = _clean_intake(actor, channel=channel, description=description, category=category,
+                            lat=lat, lng=lng, address=address, place=place,
+                            contact_phone=contact_phone, priority=priority)
+    try:
+        with transaction.atomic():
+            appeal = _create(actor, cleaned, channel=channel, contact_name=contact_name,
+                             anonymous=anonymous, idempotency_key=idempotency_key,
+                             external_ref=external_ref, extra=extra or {}, title=title,
+                             received_at=received_at)
+            event = _event(appeal, actor, "submit", "", note=appeal.description[:200])
+            store_photos(appeal, event, checked_photos, actor)
+            audit.record(actor, "appeal.submit", appeal, after={
+                "channel": channel, "category": category.code if category else None,
+                "place": appeal.place_code, "phone": mask_phone(appeal.contact_phone)})
+            if auto_route:
+                _auto_route(appeal)
+    except IntegrityError:
+        # Two requests with the same idempotency key raced; the other one won.
+        existing = Appeal.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()
+        if idempotency_key and existing is not None:
+            return SubmitResult(existing, created=False)
+        raise
+    return SubmitResult(appeal, created=True, duplicates=find_duplicates(appeal))
+
+
+def _clean_intake(actor, *, channel, description, category, lat, lng, address, place,
+                  contact_phone, priority) -> dict:
+    errors: list[FieldError] = []
+    if channel not in Channel.values:
+        errors.append(FieldError("channel", ErrorCode.INVALID, _("Unknown channel.")))
+    description = (description or "").strip()
+    if not description:
+        errors.append(FieldError("description", ErrorCode.REQUIRED, _("Please describe the problem.")))
+    elif len(description) > MAX_DESCRIPTION:
+        errors.append(FieldError("description", ErrorCode.INVALID,
+                                 _("The description is longer than %(n)d characters.") % {"n": MAX_DESCRIPTION}))
+    if category is not None and not category.active:
+        errors.append(FieldError("category", ErrorCode.INVALID, _("This category is no longer in use.")))
+    if priority not in Priority.values:
+        errors.append(FieldError("priority", ErrorCode.INVALID, _("Unknown priority.")))
+    contact_phone = (contact_phone or "").strip()
+    if contact_phone and not (contact_phone.isdigit() and 7 <= len(contact_phone) <= 12):
+        errors.append(FieldError("contact_phone", ErrorCode.INVALID, _("Please enter a valid phone number.")))
+    grid = community = None
+    if (lat is None) != (lng is None):
+        errors.append(FieldError("location", ErrorCode.INVALID, _("Give both latitude and longitude.")))
+    elif lat is not None and lng is not None:
+        if not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
+            errors.append(FieldError("location", ErrorCode.INVALID, _("The coordinates are not valid.")))
+        else:
+            grid = geo.locate(lat, lng)
+            if grid is None:
+                errors.append(FieldError("location", ErrorCode.OUT_OF_AREA,
+                                         _("This location is outside the service area.")))
+    elif place is not None:
+        if place.level == PlaceLevel.GRID:
+            grid = place
+        elif place.level == PlaceLevel.COMMUNITY:
+            community = place
+        else:
+            errors.append(FieldError("place", ErrorCode.INVALID, _("Please choose a community or a grid.")))
+    elif actor is not None and actor.home_place_id and channel == Channel.WEB:
+        home = actor.home_place
+        grid, community = (home, None) if home.level == PlaceLevel.GRID else (None, home)
+    else:
+        errors.append(FieldError("location", ErrorCode.REQUIRED,
+                                 _("Please mark the location on the map or choose a community.")))
+    if grid is not None:
+        community = grid.parent
+    if errors:
+        raise ActionError(errors=errors)
+    assert community is not None
+    street = community.parent
+    _check_intake_permission(actor, channel, grid or community)
+    return {"description": description, "category": category, "lat": lat, "lng": lng,
+            "address": (address or "").strip()[:200], "grid": grid, "community": community,
+            "street": street, "contact_phone": contact_phone, "priority": priority}
+
+
+def _check_intake_permission(actor: User | None, channel: str, place: Place) -> None:
+    if channel in (Channel.WEB, Channel.OPEN311):
+        if actor is None and channel == Channel.WEB:
+            raise PermissionRefused(_("Please log in first."))
+        return
+    if actor is None:
+        raise PermissionRefused(_("Please log in first."))
+    if channel == Channel.PATROL:
+        wanted = {Role.GRID_WORKER, Role.COMMUNITY_STAFF}
+    elif channel == Channel.HOTLINE:
+        wanted = {Role.COMMUNITY_STAFF, Role.DISPATCHER}
+    else:  # api, import
+        wanted = INTAKE_STAFF | {Role.ADMIN}
+    if not scope.covers(actor, place, roles_allowed=wanted) or not scope.has_role(actor, *wanted):
+        raise PermissionRefused(_("“%(place)s” is outside your jurisdiction.") % {"place": place.name},
+                                field="place")
+
+
+def _create(actor, c: dict, *, channel, contact_name, anonymous, idempotency_key, external_ref,
+            extra, title, received_at) -> Appeal:
+    now = received_at or timezone.now()
+    resident = actor if channel == Channel.WEB else None
+    phone = c["contact_phone"] or (resident.phone if resident is not None and resident.phone else "")
+    category = c["category"]
+    appeal = Appeal(
+        tracking_no=tracking.next_tracking_no(now), channel=channel, state=State.RECEIVED,
+        priority=c["priority"], category=category, category_top=category.top if category else None,
+        title=(title or c["description"][:30]).strip()[:100], description=c["description"],
+        lat=c["lat"], lng=c["lng"], address=c["address"], grid=c["grid"], community=c["community"],
+        street=c["street"], place_code=(c["grid"] or c["community"]).code, resident=resident,
+        contact_name=(contact_name or (resident.display_name if resident else ""))[:50],
+        contact_phone=phone, anonymous=anonymous, created_by=actor if actor and actor.pk else None,
+        idempotency_key=idempotency_key or None, external_ref=external_ref[:100], extra=extra,
+        received_at=now,
+    )
+    appeal.save(force_insert=True)
+    return appeal
+
+
+def _auto_route(appeal: Appeal) -> None:
+    decision = routing.route(appeal.category, appeal.place_code)
+    if appeal.category is None or not decision.unambiguous:
+        _notify_dispatchers(appeal, _("New appeal %(no)s waits for dispatch") % {"no": appeal.tracking_no})
+        return
+    _do_accept(appeal, None, note=_("Accepted automatically."), automatic=True)
+    _do_dispatch(appeal, None, decision.unit, note=_("Dispatched automatically by the routing table."),
+                 automatic=True)
+
+
+def find_duplicates(appeal: Appeal, radius_m: float = DUPLICATE_RADIUS_M,
+                    days: int = DUPLICATE_DAYS) -> list[Appeal]:
+    """Open appeals of the same category near this one (distance and time window)."""
+    if appeal.category_id is None:
+        return []
+    qs = Appeal.objects.filter(
+        category_id=appeal.category_id, state__in=list(states.ACTIVE),
+        received_at__gte=appeal.received_at - dt.timedelta(days=days),
+        received_at__lte=appeal.received_at + dt.timedelta(days=days),
+    ).exclude(pk=appeal.pk)
+    if appeal.lat is None or appeal.lng is None:
+        return list(qs.filter(place_code=appeal.place_code).order_by("received_at")[:20])
+    dlat = radius_m / 111_320
+    dlng = radius_m / (111_320 * max(math.cos(math.radians(appeal.lat)), 0.01))
+    near = qs.filter(lat__range=(appeal.lat - dlat, appeal.lat + dlat),
+                     lng__range=(appeal.lng - dlng, appeal.lng + dlng))
+    return [a for a in near.order_by("received_at")[:50]
+            if _metres(appeal.lat, appeal.lng, a.lat, a.lng) <= radius_m][:20]
+
+
+# --- Dispatcher's steps ---------------------------------------------------------------------
+
+@transaction.atomic
+def accept(actor: User, appeal: Appeal, *, note: str = "") -> Appeal:
+    appeal = _lock(appeal)
+    states.check("accept", appeal.state)
+    role = _require_staff(actor, appeal, DISPATCH_ROLES)
+    _do_accept(appeal, actor, note=note, role=role)
+    return appeal
+
+
+@transaction.atomic
+def reject(actor: User, appeal: Appeal, *, reason: str) -> Appeal:
+    appeal = _lock(appeal)
+    states.check("reject", appeal.state)
+    role = _require_staff(actor, appeal, DISPATCH_ROLES)
+    reason = _required(reason, "reason", _("Please give the reason for not accepting."))
+    before = appeal.state
+    appeal.state, appeal.closed_at = State.REJECTED, timezone.now()
+    _save(appeal)
+    _log(appeal, actor, "reject", before, note=reason, role=role)
+    _tell_resident(appeal, _("Your appeal %(no)s was not accepted") % {"no": appeal.tracking_no}, reason)
+    return appeal
+
+
+@transaction.atomic
+def dispatch(actor: User, appeal: Appeal, *, unit: Unit, note: str = "") -> Appeal:
+    appeal = _lock(appeal)
+    if appeal.state == State.RECEIVED:  # accepting and dispatching in one step is common
+        states.check("accept", appeal.state)
+        role = _require_staff(actor, appeal, DISPATCH_ROLES)
+        _do_accept(appeal, actor, note="", role=role)
+    states.check("dispatch", appeal.state)
+    role = _require_staff(actor, appeal, DISPATCH_ROLES)
+    _check_unit(unit)
+    _do_dispatch(appeal, actor, unit, note=note, role=role)
+    return appeal
+
+
+@transaction.atomic
+def transfer(actor: User, appeal: Appeal, *, unit: Unit, reason: str) -> Appeal:
+    appeal = _lock(appeal)
+    states.check("transfer", appeal.state)
+    role = _require_staff(actor, appeal, DISPATCH_ROLES)
+    reason = _required(reason, "reason", _("Please give the reason for the transfer."))
+    _check_unit(unit)
+    if unit.pk == appeal.unit_id:
+        raise ActionError(_("The appeal is already with this unit."), field="unit")
+    appeal.transfer_count = F("transfer_count") + 1
+    _do_dispatch(appeal, actor, unit, note=reason, role=role, verb="transfer")
+    return appeal
+
+
+@transaction.atomic
+def supervise(actor: User, appeal: Appeal, *, note: str) -> Appeal:
+    appeal = _lock(appeal)
+    states.check("supervise", appeal.state)
+    role = _require_staff(actor, appeal, SUPERVISE_ROLES)
+    note = _required(note, "note", _("Please say what is expected."))
+    appeal.supervised, appeal.priority = True, Priority.URGENT
+    appeal.supervise_count = F("supervise_count") + 1
+    _save(appeal)
+    _log(appeal, actor, "supervise", appeal.state, note=note, role=role, public=False)
+    _notify_unit(appeal, _("Appeal %(no)s is under supervision") % {"no": appeal.tracking_no}, note)
+    return appeal
+
+
+@transaction.atomic
+def suspend(actor: User, appeal: Appeal, *, reason: str) -> Appeal:
+    appeal = _lock(appeal)
+    states.check("suspend", appeal.state)
+    role = _require_staff(actor, appeal, {Role.DISPATCHER})
+    reason = _required(reason, "reason", _("Please give the reason for suspending."))
+    before = appeal.state
+    appeal.state_before_suspend, appeal.state = before, State.SUSPENDED
+    appeal.suspended_at = timezone.now()
+    _save(appeal)
+    _log(appeal, actor, "suspend", before, note=reason, role=role)
+    return appeal
+
+
+@transaction.atomic
+def resume(actor: User, appeal: Appeal, *, note: str = "") -> Appeal:
+    appeal = _lock(appeal)
+    states.check("resume", appeal.state)
+    role = _require_staff(actor, appeal, {Role.DISPATCHER})
+    now = timezone.now()
+    if appeal.suspended_at:
+        sla.shift_for_suspension(appeal, appeal.suspended_at, now)
+    appeal.state, appeal.state_before_suspend, appeal.suspended_at = appeal.state_before_suspend, "", None
+    _refresh_overdue(appeal, now)
+    _save(appeal)
+    _log(appeal, actor, "resume", State.SUSPENDED, note=note, role=role)
+    return appeal
+
+
+@transaction.atomic
+def escalate(actor: User, appeal: Appeal, *, reason: str) -> Appeal:
+    appeal = _lock(appeal)
+    states.check("escalate", appeal.state)
+    role = _require_staff(actor, appeal, {Role.COMMUNITY_STAFF, Role.DISPATCHER})
+    reason = _required(reason, "reason", _("Please give the reason for escalating."))
+    level = "district" if role == Role.DISPATCHER or appeal.escalation_level == "street" else "street"
+    before = appeal.state
+    appeal.escalation_level, appeal.state, appeal.unit = level, State.ACCEPTED, None
+    appeal.accepted_at = appeal.accepted_at or timezone.now()
+    _save(appeal)
+    _log(appeal, actor, "escalate", before, note=reason, role=role, data={"level": level})
+    _notify_dispatchers(appeal, _("Appeal %(no)s was escalated to you") % {"no": appeal.tracking_no},
+                        district=level == "district")
+    return appeal
+
+
+@transaction.atomic
+def merge(actor: User, appeal: Appeal, *, into: Appeal, note: str = "") -> Appeal:
+    """Merge a duplicate into its master; the duplicate follows the master from now on."""
+    if appeal.pk == into.pk:
+        raise ActionError(_("An appeal cannot be merged into itself."), field="into")
+    first, second = sorted([appeal.pk, into.pk])  # lock in id order: no deadlock between two merges
+    locked = {a.pk: a for a in Appeal.objects.select_for_update().filter(pk__in=[first, second])}
+    appeal, master = locked[appeal.pk], locked[into.pk]
+    states.check("merge", appeal.state)
+    role = _require_staff(actor, appeal, DISPATCH_ROLES)
+    _require_staff(actor, master, DISPATCH_ROLES)
+    if master.state in (State.MERGED, State.REJECTED, State.WITHDRAWN):
+        raise ActionError(_("Cannot merge into an appeal that is “%(state)s”.")
+                          % {"state": State(master.state).label}, field="into", code=ErrorCode.INVALID_STATE)
+    before = appeal.state
+    appeal.state, appeal.merged_into = State.MERGED, master
+    _save(appeal)
+    _log(appeal, actor, "merge", before, note=note or master.tracking_no, role=role,
+         data={"into": master.tracking_no})
+    _log(master, actor, "absorb", master.state, note=appeal.tracking_no, role=role, public=False,
+         data={"merged": appeal.tracking_no})
+    _tell_resident(appeal, _("Your appeal %(no)s is handled together with %(master)s")
+                   % {"no": appeal.tracking_no, "master": master.tracking_no})
+    return appeal
+
+
+@transaction.atomic
+def decide_extension(actor: User, request: ExtensionRequest, *, approve: bool, note: str = "") -> ExtensionRequest:
+    request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
+    appeal = _lock(request.appeal)
+    states.check("decide_extension", appeal.state)
+    role = _require_staff(actor, appeal, {Role.DISPATCHER})
+    if request.status != ExtensionRequest.Status.PENDING:
+        raise ActionError(_("This request has already been decided."), field="request",
+                          code=ErrorCode.INVALID_STATE)
+    if not approve:
+        note = _required(note, "note", _("Please give the reason for refusing."))
+    now = timezone.now()
+    request.status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.REJECTED
+    request.decided_by, request.decided_at = actor, now
+    request.save()
+    if approve and appeal.resolve_deadline:
+        appeal.resolve_deadline = sla.extend(appeal.resolve_deadline, request.days)
+        _refresh_overdue(appeal, now)
+        _save(appeal)
+    _log(appeal, actor, "approve_extension" if approve else "reject_extension", appeal.state,
+         note=note, role=role, public=False, data={"days": request.days})
+    _notify_unit(appeal, (_("Extension approved for %(no)s") if approve else _("Extension refused for %(no)s"))
+                 % {"no": appeal.tracking_no}, note)
+    return request
+
+
+@transaction.atomic
+def close(actor: User | None, appeal: Appeal, *, note: str = "") -> Appeal:
+    """Close a resolved appeal without a rating (e.g. no answer to the callback)."""
+    appeal = _lock(appeal)
+    states.check("close", appeal.state)
+    role = "" if actor is None else _require_staff(actor, appeal, DISPATCH_ROLES)
+    appeal.state, appeal.closed_at = State.CLOSED, timezone.now()
+    _save(appeal)
+    _log(appeal, actor, "close", State.RESOLVED, note=note, role=role, automatic=actor is None)
+    return appeal
+
+
+@transaction.atomic
+def comment(actor: User, appeal: Appeal, *, note: str) -> Appeal:
+    appeal = _lock(appeal)
+    states.check("comment", appeal.state)
+    role = _require_staff_or_handler(actor, appeal)
+    note = _required(note, "note", _("Please write the note."))
+    _log(appeal, actor, "comment", appeal.state, note=note, role=role, public=False)
+    return appeal
+
+
+# --- Unit's steps ---------------------------------------------------------------------------
+
+@transaction.atomic
+def sign(actor: User, appeal: Appeal, *, note: str = "") -> Appeal:
+    appeal = _lock(appeal)
+    states.check("sign", appeal.state)
+    _require_handler(actor, appeal)
+    now = timezone.now()
+    appeal.state, appeal.signed_at = State.SIGNED, now
+    appeal.signed_in_time = appeal.sign_deadline is None or now <= appeal.sign_deadline
+    _save(appeal)
+    _log(appeal, actor, "sign", State.DISPATCHED, note=note, role=Role.UNIT_HANDLER)
+    return appeal
+
+
+@transaction.atomic
+def progress(actor: User, appeal: Appeal, *, note: str, photos=()) -> Appeal:
+    checked = validate_photos(photos)
+    appeal = _lock(appeal)
+    states.check("progress", appeal.state)
+    _require_handler(actor, appeal)
+    note = _required(note, "note", _("Please describe the progress."))
+    before = appeal.state
+    appeal.state = State.HANDLING
+    _save(appeal)
+    event = _log(appeal, actor, "progress", before, note=note, role=Role.UNIT_HANDLER)
+    store_photos(appeal, event, checked, actor)
+    return appeal
+
+
+@transaction.atomic
+def resolve(actor: User, appeal: Appeal, *, result: str, photos=()) -> Appeal:
+    checked = validate_photos(photos)
+    appeal = _lock(appeal)
+    states.check("resolve", appeal.state)
+    _require_handler(actor, appeal)
+    result = _required(result, "result", _("Please describe how it was resolved."))
+    now = timezone.now()
+    before = appeal.state
+    appeal.state, appeal.result, appeal.resolved_at = State.RESOLVED, result, now
+    appeal.resolved_in_time = appeal.resolve_deadline is None or now <= appeal.resolve_deadline
+    if appeal.dispatched_at:
+        appeal.handling_hours = round(WorkCalendar().working_hours_between(appeal.dispatched_at, now), 3)
+    _save(appeal)
+    event = _log(appeal, actor, "resolve", before, note=result, role=Role.UNIT_HANDLER)
+    store_photos(appeal, event, checked, actor)
+    title = _("Appeal %(no)s is resolved — please rate it") % {"no": appeal.tracking_no}
+    _tell_resident(appeal, title, result)
+    for merged in appeal.merged.select_related("resident"):
+        _tell_resident(merged, title, result)
+    return appeal
+
+
+@transaction.atomic
+def return_to_dispatcher(actor: User, appeal: Appeal, *, reason: str) -> Appeal:
+    """退单: the unit says the case is not theirs."""
+    appeal = _lock(appeal)
+    states.check("return", appeal.state)
+    _require_handler(actor, appeal)
+    reason = _required(reason, "reason", _("Please say why this is not your unit's case."))
+    before, unit = appeal.state, appeal.unit
+    appeal.state, appeal.unit = State.ACCEPTED, None
+    appeal.return_count = F("return_count") + 1
+    appeal.sign_deadline = appeal.resolve_deadline = None
+    _save(appeal)
+    _log(appeal, actor, "return", before, note=reason, role=Role.UNIT_HANDLER, public=False, unit=unit)
+    _notify_dispatchers(appeal, _("Appeal %(no)s was returned by %(unit)s")
+                        % {"no": appeal.tracking_no, "unit": unit.name if unit else ""})
+    return appeal
+
+
+@transaction.atomic
+def request_extension(actor: User, appeal: Appeal, *, days: float, reason: str) -> ExtensionRequest:
+    appeal = _lock(appeal)
+    states.check("request_extension", appeal.state)
+    _require_handler(actor, appeal)
+    reason = _required(reason, "reason", _("Please give the reason for the extension."))
+    if not (isinstance(days, int | float) and math.isfinite(days) and 0 < days <= 30):
+        raise ActionError(_("Extension must be between 0 and 30 working days."), field="days")
+    if appeal.extensions.filter(status=ExtensionRequest.Status.PENDING).exists():
+        raise ActionError(_("An extension request is already waiting for a decision."), field="days",
+                          code=ErrorCode.DUPLICATE)
+    request = ExtensionRequest.objects.create(appeal=appeal, requested_by=actor, days=days, reason=reason)
+    _log(appeal, actor, "request_extension", appeal.state, note=reason, role=Role.UNIT_HANDLER,
+         public=False, data={"days": days})
+    _notify_dispatchers(appeal, _("Extension requested for %(no)s") % {"no": appeal.tracking_no})
+    return request
+
+
+# --- Resident's steps -----------------------------------------------------------------------
+
+def satisfaction_of(rating: int) -> str:
+    return Satisfaction.SATISFIED if rating >= 4 else Satisfaction.BASIC if rating == 3 else Satisfaction.UNSATISFIED
+
+
+@transaction.atomic
+def rate(actor: User, appeal: Appeal, *, rating: int, comment: str = "") -> Appeal:
+    """回访评价. Satisfied or basically satisfied closes the case; not satisfied reopens it."""
+    appeal = _lock(appeal)
+    role = _require_rater(actor, appeal)
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise ActionError(_("The rating must be a whole number from 1 to 5."), field="rating")
+    now = timezone.now()
+    if appeal.state == State.MERGED:
+        return _rate_merged(actor, appeal, rating, comment, role, now)
+    if appeal.state == State.CLOSED and appeal.rated_at:
+        raise ActionError(_("This appeal has already been rated."), field="rating", code=ErrorCode.DUPLICATE)
+    states.check("rate", appeal.state)
+    appeal.rating, appeal.satisfaction = rating, satisfaction_of(rating)
+    appeal.feedback, appeal.rated_at = (comment or "").strip(), now
+    data = {"rating": rating, "satisfaction": appeal.satisfaction}
+    if appeal.satisfaction == Satisfaction.UNSATISFIED:
+        _log(appeal, actor, "rate", State.RESOLVED, note=appeal.feedback, role=role, data=data)
+        _reopen(appeal, actor, note=appeal.feedback or _("The resident is not satisfied."), role=role)
+    else:
+        appeal.state, appeal.closed_at = State.CLOSED, now
+        _save(appeal)
+        _log(appeal, actor, "rate", State.RESOLVED, note=appeal.feedback, role=role, data=data)
+    return appeal
+
+
+def _rate_merged(actor, appeal: Appeal, rating: int, comment: str, role: str, now) -> Appeal:
+    master = appeal.merged_into
+    if master is None or master.state not in (State.RESOLVED, State.CLOSED):
+        raise ActionError(_("You can rate once the appeal it was merged into is resolved."),
+                          field="rating", code=ErrorCode.INVALID_STATE)
+    if appeal.rated_at and appeal.rated_at >= (master.resolved_at or now):
+        raise ActionError(_("This appeal has already been rated."), field="rating", code=ErrorCode.DUPLICATE)
+    appeal.rating, appeal.satisfaction = rating, satisfaction_of(rating)
+    appeal.feedback, appeal.rated_at = (comment or "").strip(), now
+    _save(appeal)
+    _log(appeal, actor, "rate", State.MERGED, note=appeal.feedback, role=role,
+         data={"rating": rating, "satisfaction": appeal.satisfaction})
+    return appeal
+
+
+@transaction.atomic
+def withdraw(actor: User, appeal: Appeal, *, reason: str = "") -> Appeal:
+    appeal = _lock(appeal)
+    if appeal.resident_id != actor.pk:
+        raise PermissionRefused(_("Only the resident who raised the appeal can withdraw it."))
+    states.check("withdraw", appeal.state)
+    before = appeal.state
+    appeal.state, appeal.closed_at = State.WITHDRAWN, timezone.now()
+    _save(appeal)
+    _log(appeal, actor, "withdraw", before, note=reason, role=Role.RESIDENT)
+    if appeal.unit_id:
+        _notify_unit(appeal, _("Appeal %(no)s was withdrawn by the resident") % {"no": appeal.tracking_no}, reason)
+    return appeal
+
+
+# --- SLA job --------------------------------------------------------------------------------
+
+def mark_overdue(now: dt.datetime | None = None) -> dict[str, int]:
+    """Flag appeals past a deadline and warn those near one; notify once each. Idempotent."""
+    now = now or timezone.now()
+    counts = {"overdue": 0, "warned": 0}
+    late = Appeal.objects.filter(overdue=False).filter(
+        Q(state=State.DISPATCHED, sign_deadline__lt=now)
+        | Q(state__in=[State.DISPATCHED, State.SIGNED, State.HANDLING], resolve_deadline__lt=now)
+    )
+    for pk in late.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            appeal = Appeal.objects.select_for_update().get(pk=pk)
+            if appeal.overdue or not _refresh_overdue(appeal, now):
+                continue
+            _save(appeal)
+            _log(appeal, None, "overdue", appeal.state, public=False, automatic=True)
+            title = _("Appeal %(no)s is overdue") % {"no": appeal.tracking_no}
+            _notify_unit(appeal, title, "")
+            _notify_dispatchers(appeal, title)
+            counts["overdue"] += 1
+    calendar = WorkCalendar()
+    near = Appeal.objects.filter(overdue=False, warned_at=None, state__in=[State.DISPATCHED, State.SIGNED, State.HANDLING],
+                                 resolve_deadline__gt=now)
+    for appeal in near.iterator():
+        rule = sla.sla_for(appeal.category, appeal.priority)
+        total = calendar.working_hours_between(appeal.dispatched_at or appeal.received_at, appeal.resolve_deadline)
+        used = calendar.working_hours_between(appeal.dispatched_at or appeal.received_at, now)
+        if total > 0 and used / total >= rule.warn_ratio:
+            with transaction.atomic():
+                updated = Appeal.objects.filter(pk=appeal.pk, warned_at=None).update(warned_at=now)
+                if updated:
+                    _notify_unit(appeal, _("Appeal %(no)s is near its deadline") % {"no": appeal.tracking_no}, "")
+                    counts["warned"] += 1
+    return counts
+
+
+# --- internals ------------------------------------------------------------------------------
+
+def _do_accept(appeal: Appeal, actor, *, note: str, role: str = "", automatic: bool = False) -> None:
+    appeal.state, appeal.accepted_at = State.ACCEPTED, timezone.now()
+    _save(appeal)
+    _log(appeal, actor, "accept", State.RECEIVED, note=note, role=role, automatic=automatic)
+    _tell_resident(appeal, _("Your appeal %(no)s was accepted") % {"no": appeal.tracking_no})
+
+
+def _do_dispatch(appeal: Appeal, actor, unit: Unit, *, note: str, role: str = "",
+                 automatic: bool = False, verb: str = "dispatch") -> None:
+    now = timezone.now()
+    before = appeal.state
+    rule = sla.sla_for(appeal.category, appeal.priority)
+    appeal.sign_deadline, appeal.resolve_deadline = sla.deadlines(now, rule)
+    appeal.state, appeal.unit, appeal.dispatched_at = State.DISPATCHED, unit, now
+    appeal.first_dispatched_at = appeal.first_dispatched_at or now
+    appeal.signed_at = appeal.signed_in_time = None
+    appeal.overdue, appeal.warned_at = False, None
+    _save(appeal)
+    _log(appeal, actor, verb, before, note=note, role=role, automatic=automatic, unit=unit,
+         data={"unit": unit.code, "sign_deadline": appeal.sign_deadline.isoformat(),
+               "resolve_deadline": appeal.resolve_deadline.isoformat()})
+    _notify_unit(appeal, _("New appeal %(no)s for your unit") % {"no": appeal.tracking_no}, appeal.title)
+
+
+def _reopen(appeal: Appeal, actor, *, note: str, role: str) -> None:
+    """重办: back to the same unit with fresh deadlines, counted."""
+    states.check("reopen", appeal.state)
+    appeal.reopen_count = F("reopen_count") + 1
+    appeal.resolved_at = appeal.resolved_in_time = None
+    unit = appeal.unit
+    if unit is None:
+        raise ActionError(_("The appeal has no unit to send it back to."), field="unit")
+    _do_dispatch(appeal, actor, unit, note=note, role=role, verb="reopen")
+
+
+def _refresh_overdue(appeal: Appeal, now: dt.datetime) -> bool:
+    late_sign = appeal.state == State.DISPATCHED and appeal.sign_deadline and appeal.sign_deadline < now
+    late_resolve = (appeal.state in (State.DISPATCHED, State.SIGNED, State.HANDLING)
+                    and appeal.resolve_deadline and appeal.resolve_deadline < now)
+    appeal.overdue = bool(late_sign or late_resolve)
+    return appeal.overdue
+
+
+def _lock(appeal: Appeal) -> Appeal:
+    return Appeal.objects.select_for_update().select_related("category", "unit", "merged_into").get(pk=appeal.pk)
+
+
+def _save(appeal: Appeal) -> None:
+    appeal.version = F("version") + 1
+    appeal.save()
+    appeal.refresh_from_db(fields=["version", "reopen_count", "return_count", "transfer_count",
+                                   "supervise_count"])
+
+
+def _log(appeal: Appeal, actor, verb: str, from_state: str, *, note: str = "", role: str = "",
+         public: bool = True, automatic: bool = False, unit: Unit | None = None,
+         data: dict | None = None) -> AppealEvent:
+    event = _event(appeal, actor, verb, from_state, note=note, role=role, public=public,
+                   automatic=automatic, unit=unit, data=data)
+    audit.record(actor, f"appeal.{verb}", appeal, before={"state": from_state},
+                 after={"state": appeal.state, **(data or {}), **({"automatic": True} if automatic else {})})
+    return event
+
+
+def _event(appeal: Appeal, actor, verb: str, from_state: str, *, note: str = "", role: str = "",
+           public: bool = True, automatic: bool = False, unit: Unit | None = None,
+           data: dict | None = None) -> AppealEvent:
+    return AppealEvent.objects.create(
+        appeal=appeal, at=timezone.now(), actor=actor if actor is not None and actor.pk else None,
+        actor_role=role, verb=verb, from_state=from_state, to_state=appeal.state, note=note or "",
+        public=public, automatic=automatic, unit=unit or appeal.unit, data=data or {},
+    )
+
+
+def _required(value: str, field_name: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ActionError(message, field=field_name, code=ErrorCode.REQUIRED)
+    return value
+
+
+def _require_staff(actor: User | None, appeal: Appeal, roles: set[str]) -> str:
+    """The role under which `actor` may act on `appeal` (its jurisdiction covers the appeal)."""
+    if actor is None or not actor.is_authenticated:
+        raise PermissionRefused(_("Please log in first."))
+    held = [m for m in scope.memberships(actor) if m.role in roles and m.place is not None]
+    if not held:
+        raise PermissionRefused(_("Your role does not allow this action."))
+    for m in held:
+        if appeal.place_code.startswith(m.place.code):
+            return m.role
+    raise PermissionRefused(_("This appeal is outside your jurisdiction."))
+
+
+def _require_handler(actor: User | None, appeal: Appeal) -> None:
+    if actor is None or not any(m.role == Role.UNIT_HANDLER and m.unit_id == appeal.unit_id
+                                for m in scope.memberships(actor)):
+        raise PermissionRefused(_("Only the handling unit can do this."))
+
+
+def _require_staff_or_handler(actor: User, appeal: Appeal) -> str:
+    if any(m.role == Role.UNIT_HANDLER and m.unit_id == appeal.unit_id for m in scope.memberships(actor)):
+        return Role.UNIT_HANDLER
+    return _require_staff(actor, appeal, INTAKE_STAFF | SUPERVISE_ROLES)
+
+
+def _require_rater(actor: User, appeal: Appeal) -> str:
+    if appeal.resident_id is not None:
+        if appeal.resident_id != actor.pk:
+            raise PermissionRefused(_("Only the resident who raised the appeal can rate it."))
+        return Role.RESIDENT
+    # No resident account (hotline, import…): staff record the callback result.
+    return _require_staff(actor, appeal, DISPATCH_ROLES)
+
+
+def _check_unit(unit: Unit | None) -> None:
+    if unit is None:
+        raise ActionError(_("Please choose a handling unit."), field="unit", code=ErrorCode.REQUIRED)
+    if not unit.active:
+        raise ActionError(_("This unit is not active."), field="unit")
+
+
+def _tell_resident(appeal: Appeal, title: str, body: str = "") -> None:
+    if appeal.resident_id:
+        notify.notify(appeal.resident, notify.Message(
+            kind="appeal", title=title, body=body, link=f"/appeals/{appeal.tracking_no}/",
+            object_type="appeals.appeal", object_id=appeal.tracking_no))
+
+
+def _notify_unit(appeal: Appeal, title: str, body: str) -> None:
+    if not appeal.unit_id:
+        return
+    users = [m.user for m in Membership.objects.filter(role=Role.UNIT_HANDLER, unit_id=appeal.unit_id)
+             .select_related("user") if m.user.is_active]
+    notify.notify(users, notify.Message(kind="appeal", title=title, body=body,
+                                        link=f"/appeals/{appeal.tracking_no}/",
+                                        object_type="appeals.appeal", object_id=appeal.tracking_no))
+
+
+def _notify_dispatchers(appeal: Appeal, title: str, *, district: bool = False) -> None:
+    codes = [appeal.place_code[:6]] if district else [appeal.place_code[:6], appeal.place_code[:9]]
+    members = Membership.objects.filter(role=Role.DISPATCHER, place__code__in=codes).select_related("user")
+    notify.notify([m.user for m in members if m.user.is_active], notify.Message(
+        kind="appeal", title=title, link=f"/appeals/{appeal.tracking_no}/",
+        object_type="appeals.appeal", object_id=appeal.tracking_no))
+
+
+def _metres(lat1: float, lng1: float, lat2: float | None, lng2: float | None) -> float:
+    if lat2 is None or lng2 is None:
+        return math.inf
+    r = 6_371_000
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(h))
