@@ -35,6 +35,13 @@ from renzhi.core.models import Membership, Place, PlaceLevel, Role, Unit, User
 from renzhi.core.privacy import mask_phone
 from renzhi.core.workdays import WorkCalendar
 
+__all__ = [
+    "SubmitResult", "accept", "close", "comment", "decide_extension", "dispatch", "escalate",
+    "find_duplicates", "mark_overdue", "merge", "progress", "rate", "reject", "request_extension",
+    "resolve", "resume", "return_to_dispatcher", "satisfaction_of", "sign", "submit_appeal",
+    "supervise", "suspend", "transfer", "withdraw",
+]
+
 INTAKE_STAFF = {Role.COMMUNITY_STAFF, Role.DISPATCHER, Role.GRID_WORKER}
 DISPATCH_ROLES = {Role.DISPATCHER, Role.COMMUNITY_STAFF}
 SUPERVISE_ROLES = {Role.DISPATCHER, Role.LEADER}
