@@ -43,23 +43,41 @@ TOKEN_PREFIX = "rz_"
 
 # --- Places ---------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def create_place(actor: User, *, level: str, code: str, name: str, boundary,
-                 parent: Place | None = None, population: int = 0) -> Place:
+def create_place(
+    actor: User,
+    *,
+    level: str,
+    code: str,
+    name: str,
+    boundary,
+    parent: Place | None = None,
+    population: int = 0,
+) -> Place:
+    require(actor, Perm.MANAGE_PLACES)  # refuse a role without the right before judging input
     if level not in PlaceLevel.values:
         raise ActionError(_("Unknown place level “%(level)s”.") % {"level": level}, field="level")
     if parent is None:
         if level != PlaceLevel.DISTRICT:
-            raise ActionError(_("A %(level)s needs a parent place.") % {"level": PlaceLevel(level).label}, field="parent")
+            raise ActionError(
+                _("A %(level)s needs a parent place.") % {"level": PlaceLevel(level).label},
+                field="parent",
+            )
         if not is_global_admin(actor):
-            raise PermissionRefused(_("Only a system administrator without a jurisdiction can create a district."))
+            raise PermissionRefused(
+                _("Only a system administrator without a jurisdiction can create a district.")
+            )
         require(actor, Perm.MANAGE_PLACES)
     else:
         require(actor, Perm.MANAGE_PLACES, parent)
         if PARENT_LEVEL.get(PlaceLevel(level)) != parent.level:
             raise ActionError(
                 _("A %(level)s must belong to a %(parent)s.")
-                % {"level": PlaceLevel(level).label, "parent": PlaceLevel(PARENT_LEVEL[PlaceLevel(level)]).label},
+                % {
+                    "level": PlaceLevel(level).label,
+                    "parent": PlaceLevel(PARENT_LEVEL[PlaceLevel(level)]).label,
+                },
                 field="parent",
             )
     errors = _place_code_errors(level, code, parent)
@@ -67,13 +85,21 @@ def create_place(actor: User, *, level: str, code: str, name: str, boundary,
     if not name:
         errors.append(FieldError("name", ErrorCode.REQUIRED, _("Please enter a name.")))
     if population < 0:
-        errors.append(FieldError("population", ErrorCode.INVALID, _("Population cannot be negative.")))
+        errors.append(
+            FieldError("population", ErrorCode.INVALID, _("Population cannot be negative."))
+        )
     if errors:
         raise ActionError(errors=errors)
     geom = geo.parse_boundary(boundary)
     _check_inside_parent(geom, parent)
-    place = Place(level=level, code=code, name=name, parent=parent, population=population,
-                  **geo.boundary_fields(geom))
+    place = Place(
+        level=level,
+        code=code,
+        name=name,
+        parent=parent,
+        population=population,
+        **geo.boundary_fields(geom),
+    )
     try:
         with transaction.atomic():
             place.save(force_insert=True)
@@ -84,8 +110,14 @@ def create_place(actor: User, *, level: str, code: str, name: str, boundary,
 
 
 @transaction.atomic
-def update_place(actor: User, place: Place, *, name: str | None = None, boundary=None,
-                 population: int | None = None) -> Place:
+def update_place(
+    actor: User,
+    place: Place,
+    *,
+    name: str | None = None,
+    boundary=None,
+    population: int | None = None,
+) -> Place:
     place = Place.objects.select_for_update().get(pk=place.pk)
     require(actor, Perm.MANAGE_PLACES, place)
     before = _place_summary(place)
@@ -100,10 +132,12 @@ def update_place(actor: User, place: Place, *, name: str | None = None, boundary
     if boundary is not None:
         geom = geo.parse_boundary(boundary)
         _check_inside_parent(geom, place.parent)
-        for child in place.children.exclude(boundary=None):
+        # `boundary=None` would match JSON null only; a child without a boundary is SQL NULL.
+        for child in place.children.exclude(boundary__isnull=True):
             if not geo.lies_within(geo.parse_boundary(child.boundary), geom):
                 raise ActionError(
-                    _("The new boundary would leave “%(child)s” outside it.") % {"child": child.name},
+                    _("The new boundary would leave “%(child)s” outside it.")
+                    % {"child": child.name},
                     field="boundary",
                 )
         for key, value in geo.boundary_fields(geom).items():
@@ -116,19 +150,33 @@ def update_place(actor: User, place: Place, *, name: str | None = None, boundary
 def _place_code_errors(level: str, code: str, parent: Place | None) -> list[FieldError]:
     length = CODE_LENGTH[PlaceLevel(level)]
     if not code or not code.isdigit() or len(code) != length or not code.isascii():
-        return [FieldError("code", ErrorCode.INVALID,
-                           _("A %(level)s code has exactly %(n)d digits.") % {"level": PlaceLevel(level).label, "n": length})]
+        return [
+            FieldError(
+                "code",
+                ErrorCode.INVALID,
+                _("A %(level)s code has exactly %(n)d digits.")
+                % {"level": PlaceLevel(level).label, "n": length},
+            )
+        ]
     if parent is not None and not code.startswith(parent.code):
-        return [FieldError("code", ErrorCode.INVALID,
-                           _("The code must start with the parent's code %(code)s.") % {"code": parent.code})]
+        return [
+            FieldError(
+                "code",
+                ErrorCode.INVALID,
+                _("The code must start with the parent's code %(code)s.") % {"code": parent.code},
+            )
+        ]
     if Place.objects.filter(code=code).exists():
         return [_duplicate_code(code).errors[0]]
     return []
 
 
 def _duplicate_code(code: str) -> ActionError:
-    return ActionError(_("The code %(code)s is already used by another place.") % {"code": code},
-                       field="code", code=ErrorCode.DUPLICATE)
+    return ActionError(
+        _("The code %(code)s is already used by another place.") % {"code": code},
+        field="code",
+        code=ErrorCode.DUPLICATE,
+    )
 
 
 def _check_inside_parent(geom, parent: Place | None) -> None:
@@ -137,20 +185,34 @@ def _check_inside_parent(geom, parent: Place | None) -> None:
     if not geo.lies_within(geom, geo.parse_boundary(parent.boundary)):
         raise ActionError(
             _("The boundary extends outside its parent “%(parent)s”.") % {"parent": parent.name},
-            field="boundary", code=ErrorCode.OUT_OF_AREA,
+            field="boundary",
+            code=ErrorCode.OUT_OF_AREA,
         )
 
 
 def _place_summary(place: Place) -> dict:
-    return {"code": place.code, "name": place.name, "level": place.level,
-            "population": place.population, "bbox": [place.min_lng, place.min_lat, place.max_lng, place.max_lat]}
+    return {
+        "code": place.code,
+        "name": place.name,
+        "level": place.level,
+        "population": place.population,
+        "bbox": [place.min_lng, place.min_lat, place.max_lng, place.max_lat],
+    }
 
 
 # --- Units ----------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def create_unit(actor: User, *, code: str, name: str, kind: str, contact_phone: str = "",
-                places: list[Place] | None = None) -> Unit:
+def create_unit(
+    actor: User,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    contact_phone: str = "",
+    places: list[Place] | None = None,
+) -> Unit:
     require(actor, Perm.MANAGE_UNITS)
     places = places or []
     for place in places:
@@ -160,71 +222,126 @@ def create_unit(actor: User, *, code: str, name: str, kind: str, contact_phone: 
     if not code:
         errors.append(FieldError("code", ErrorCode.REQUIRED, _("Please enter a code.")))
     elif Unit.objects.filter(code=code).exists():
-        errors.append(FieldError("code", ErrorCode.DUPLICATE, _("The code %(code)s is already used by another unit.") % {"code": code}))
+        errors.append(
+            FieldError(
+                "code",
+                ErrorCode.DUPLICATE,
+                _("The code %(code)s is already used by another unit.") % {"code": code},
+            )
+        )
     if not name:
         errors.append(FieldError("name", ErrorCode.REQUIRED, _("Please enter a name.")))
     if kind not in UnitKind.values:
-        errors.append(FieldError("kind", ErrorCode.INVALID, _("Unknown unit kind “%(kind)s”.") % {"kind": kind}))
+        errors.append(
+            FieldError(
+                "kind", ErrorCode.INVALID, _("Unknown unit kind “%(kind)s”.") % {"kind": kind}
+            )
+        )
     if errors:
         raise ActionError(errors=errors)
     unit = Unit.objects.create(code=code, name=name, kind=kind, contact_phone=contact_phone)
     unit.places.set(places)
-    audit.record(actor, "unit.create", unit, after={"code": code, "name": name, "kind": kind,
-                                                    "places": [p.code for p in places]})
+    audit.record(
+        actor,
+        "unit.create",
+        unit,
+        after={"code": code, "name": name, "kind": kind, "places": [p.code for p in places]},
+    )
     return unit
 
 
 # --- Accounts -------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def register_resident(*, phone: str, password: str, display_name: str = "",
-                      home_place: Place | None = None) -> User:
+def register_resident(
+    *, phone: str, password: str, display_name: str = "", home_place: Place | None = None
+) -> User:
     """Self-registration: the phone number becomes the username."""
     phone = (phone or "").strip()
     errors: list[FieldError] = []
     if not PHONE_RE.match(phone):
-        errors.append(FieldError("phone", ErrorCode.INVALID, _("Please enter an 11-digit mainland mobile number.")))
+        errors.append(
+            FieldError(
+                "phone", ErrorCode.INVALID, _("Please enter an 11-digit mainland mobile number.")
+            )
+        )
     elif User.objects.filter(username=phone).exists() or User.objects.filter(phone=phone).exists():
-        errors.append(FieldError("phone", ErrorCode.DUPLICATE, _("This phone number is already registered.")))
+        errors.append(_duplicate_phone().errors[0])
     if home_place is not None and home_place.level not in (PlaceLevel.COMMUNITY, PlaceLevel.GRID):
-        errors.append(FieldError("home_place", ErrorCode.INVALID, _("Please choose your community.")))
-    candidate = User(username=phone, phone=phone, display_name=display_name.strip())
+        errors.append(
+            FieldError("home_place", ErrorCode.INVALID, _("Please choose your community."))
+        )
+    candidate = User(username=phone, phone=phone, display_name=(display_name or "").strip())
     errors += _password_errors(password, candidate)
     if errors:
         raise ActionError(errors=errors)
     candidate.home_place = home_place
     candidate.set_password(password)
-    candidate.save()
+    try:
+        with transaction.atomic():
+            candidate.save()
+    except IntegrityError as exc:  # registered concurrently since the check above
+        raise _duplicate_phone() from exc
     Membership.objects.create(user=candidate, role=Role.RESIDENT, place=home_place)
-    audit.record(candidate, "user.register", candidate, label=mask_phone(phone),
-                 after={"phone": mask_phone(phone), "home_place": home_place.code if home_place else None})
+    audit.record(
+        candidate,
+        "user.register",
+        candidate,
+        label=mask_phone(phone),
+        after={"phone": mask_phone(phone), "home_place": home_place.code if home_place else None},
+    )
     return candidate
 
 
 @transaction.atomic
-def create_user(actor: User, *, username: str, password: str, display_name: str = "",
-                phone: str | None = None) -> User:
+def create_user(
+    actor: User, *, username: str, password: str, display_name: str = "", phone: str | None = None
+) -> User:
     require(actor, Perm.MANAGE_USERS)
     username = (username or "").strip()
     phone = (phone or "").strip() or None
     errors: list[FieldError] = []
     if not re.match(r"^[\w.@+-]{3,150}$", username):
-        errors.append(FieldError("username", ErrorCode.INVALID,
-                                 _("A username has 3–150 letters, digits or the characters . @ + - _.")))
+        errors.append(
+            FieldError(
+                "username",
+                ErrorCode.INVALID,
+                _("A username has 3–150 letters, digits or the characters . @ + - _."),
+            )
+        )
     elif User.objects.filter(username=username).exists():
         errors.append(FieldError("username", ErrorCode.DUPLICATE, _("This username is taken.")))
     if phone is not None:
         if not PHONE_RE.match(phone):
-            errors.append(FieldError("phone", ErrorCode.INVALID, _("Please enter an 11-digit mainland mobile number.")))
+            errors.append(
+                FieldError(
+                    "phone",
+                    ErrorCode.INVALID,
+                    _("Please enter an 11-digit mainland mobile number."),
+                )
+            )
         elif User.objects.filter(phone=phone).exists():
-            errors.append(FieldError("phone", ErrorCode.DUPLICATE, _("This phone number is already registered.")))
+            errors.append(
+                FieldError(
+                    "phone", ErrorCode.DUPLICATE, _("This phone number is already registered.")
+                )
+            )
     candidate = User(username=username, display_name=(display_name or "").strip(), phone=phone)
     errors += _password_errors(password, candidate)
     if errors:
         raise ActionError(errors=errors)
     candidate.set_password(password)
-    candidate.save()
-    audit.record(actor, "user.create", candidate, after={"username": username, "phone": mask_phone(phone)})
+    try:
+        with transaction.atomic():
+            candidate.save()
+    except IntegrityError as exc:  # created concurrently since the checks above
+        raise ActionError(
+            _("This username is taken."), field="username", code=ErrorCode.DUPLICATE
+        ) from exc
+    audit.record(
+        actor, "user.create", candidate, after={"username": username, "phone": mask_phone(phone)}
+    )
     return candidate
 
 
@@ -252,19 +369,28 @@ def set_user_active(actor: User, user: User, active: bool) -> User:
     user.save(update_fields=["is_active"])
     if not active:
         ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=timezone.now())
-    audit.record(actor, "user.activate" if active else "user.deactivate", user, before=before, after={"active": active})
+    audit.record(
+        actor,
+        "user.activate" if active else "user.deactivate",
+        user,
+        before=before,
+        after={"active": active},
+    )
     return user
 
 
 @transaction.atomic
-def grant_role(actor: User, user: User, *, role: str, place: Place | None = None,
-               unit: Unit | None = None) -> Membership:
+def grant_role(
+    actor: User, user: User, *, role: str, place: Place | None = None, unit: Unit | None = None
+) -> Membership:
     require(actor, Perm.MANAGE_USERS)
     if role not in Role.values:
         raise ActionError(_("Unknown role “%(role)s”.") % {"role": role}, field="role")
     if role == Role.UNIT_HANDLER:
         if unit is None:
-            raise ActionError(_("A unit handler must belong to a unit."), field="unit", code=ErrorCode.REQUIRED)
+            raise ActionError(
+                _("A unit handler must belong to a unit."), field="unit", code=ErrorCode.REQUIRED
+            )
         if place is not None:
             raise ActionError(_("A unit handler is bound to a unit, not a place."), field="place")
         if not is_global_admin(actor):
@@ -276,32 +402,59 @@ def grant_role(actor: User, user: User, *, role: str, place: Place | None = None
         if place is None:
             if role == Role.ADMIN:
                 if not is_global_admin(actor):
-                    raise PermissionRefused(_("Only a global administrator can create another."), field="role")
+                    raise PermissionRefused(
+                        _("Only a global administrator can create another."), field="role"
+                    )
             elif role != Role.RESIDENT:
-                raise ActionError(_("This role must be bound to a place."), field="place", code=ErrorCode.REQUIRED)
+                raise ActionError(
+                    _("This role must be bound to a place."), field="place", code=ErrorCode.REQUIRED
+                )
         else:
             require(actor, Perm.MANAGE_USERS, place)
             allowed = ROLE_PLACE_LEVELS.get(role, set())
             if place.level not in allowed:
                 raise ActionError(
                     _("A %(role)s is bound to a %(levels)s, not a %(level)s.")
-                    % {"role": Role(role).label,
-                       "levels": " / ".join(str(PlaceLevel(v).label) for v in PlaceLevel.values if v in allowed),
-                       "level": PlaceLevel(place.level).label},
+                    % {
+                        "role": Role(role).label,
+                        "levels": " / ".join(
+                            str(PlaceLevel(v).label) for v in PlaceLevel.values if v in allowed
+                        ),
+                        "level": PlaceLevel(place.level).label,
+                    },
                     field="place",
                 )
     if Membership.objects.filter(user=user, role=role, place=place, unit=unit).exists():
-        raise ActionError(_("The user already holds this role here."), field="role", code=ErrorCode.DUPLICATE)
-    membership = Membership.objects.create(user=user, role=role, place=place, unit=unit)
-    audit.record(actor, "membership.grant", membership, label=str(user),
-                 after={"user": user.username, "role": role, "place": place.code if place else None,
-                        "unit": unit.code if unit else None})
+        raise _already_holds_role()
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(user=user, role=role, place=place, unit=unit)
+    except IntegrityError as exc:  # granted concurrently since the check above
+        raise _already_holds_role() from exc
+    audit.record(
+        actor,
+        "membership.grant",
+        membership,
+        label=str(user),
+        after={
+            "user": user.username,
+            "role": role,
+            "place": place.code if place else None,
+            "unit": unit.code if unit else None,
+        },
+    )
     return membership
 
 
 @transaction.atomic
 def revoke_role(actor: User, membership: Membership) -> None:
-    membership = Membership.objects.select_for_update().select_related("place", "unit", "user").get(pk=membership.pk)
+    # Lock the membership row only: PostgreSQL refuses FOR UPDATE on the nullable side of the
+    # outer joins to place and unit.
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("place", "unit", "user")
+        .get(pk=membership.pk)
+    )
     if membership.place is not None:
         require(actor, Perm.MANAGE_USERS, membership.place)
     else:
@@ -310,11 +463,26 @@ def revoke_role(actor: User, membership: Membership) -> None:
             raise PermissionRefused(_("Only a global administrator can revoke this role."))
     if membership.user_id == actor.pk and membership.role == Role.ADMIN:
         raise ActionError(_("You cannot revoke your own administrator role."), field="role")
-    summary = {"user": membership.user.username, "role": membership.role,
-               "place": membership.place.code if membership.place else None,
-               "unit": membership.unit.code if membership.unit else None}
+    summary = {
+        "user": membership.user.username,
+        "role": membership.role,
+        "place": membership.place.code if membership.place else None,
+        "unit": membership.unit.code if membership.unit else None,
+    }
     audit.record(actor, "membership.revoke", membership, label=str(membership.user), before=summary)
     membership.delete()
+
+
+def _duplicate_phone() -> ActionError:
+    return ActionError(
+        _("This phone number is already registered."), field="phone", code=ErrorCode.DUPLICATE
+    )
+
+
+def _already_holds_role() -> ActionError:
+    return ActionError(
+        _("The user already holds this role here."), field="role", code=ErrorCode.DUPLICATE
+    )
 
 
 def _require_manage_user(actor: User, user: User) -> None:
@@ -339,6 +507,7 @@ def _password_errors(password: str, user: User) -> list[FieldError]:
 
 # --- API tokens -----------------------------------------------------------------------------
 
+
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -349,10 +518,15 @@ def issue_api_token(actor: User, name: str) -> tuple[ApiToken, str]:
     require(actor, Perm.USE_API_TOKENS)
     name = (name or "").strip()
     if not name:
-        raise ActionError(_("Please name the token (e.g. the system that will use it)."), field="name",
-                          code=ErrorCode.REQUIRED)
+        raise ActionError(
+            _("Please name the token (e.g. the system that will use it)."),
+            field="name",
+            code=ErrorCode.REQUIRED,
+        )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=actor, name=name[:100], prefix=raw[:10], key_hash=hash_token(raw))
+    token = ApiToken.objects.create(
+        user=actor, name=name[:100], prefix=raw[:10], key_hash=hash_token(raw)
+    )
     audit.record(actor, "token.issue", token, after={"name": token.name, "prefix": token.prefix})
     return token, raw
 
@@ -363,7 +537,9 @@ def revoke_api_token(actor: User, token: ApiToken) -> ApiToken:
     if token.user_id != actor.pk:
         _require_manage_user(actor, token.user)
     if token.revoked_at is not None:
-        raise ActionError(_("This token is already revoked."), field="token", code=ErrorCode.INVALID_STATE)
+        raise ActionError(
+            _("This token is already revoked."), field="token", code=ErrorCode.INVALID_STATE
+        )
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     audit.record(actor, "token.revoke", token, after={"prefix": token.prefix})
@@ -372,24 +548,47 @@ def revoke_api_token(actor: User, token: ApiToken) -> ApiToken:
 
 # --- Calendar -------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def set_calendar_override(actor: User, *, date: dt.date, is_working_day: bool, note: str = "") -> CalendarOverride:
-    require(actor, Perm.MANAGE_CALENDAR)
-    if not isinstance(date, dt.date):
+def set_calendar_override(
+    actor: User, *, date: dt.date, is_working_day: bool, note: str = ""
+) -> CalendarOverride:
+    _require_calendar_admin(actor)
+    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
         raise ActionError(_("Please enter a valid date."), field="date")
+    note = (note or "").strip()[:100]
     override, created = CalendarOverride.objects.select_for_update().get_or_create(
-        date=date, defaults={"is_working_day": is_working_day, "note": note[:100]})
+        date=date, defaults={"is_working_day": is_working_day, "note": note}
+    )
     before = None if created else {"working": override.is_working_day, "note": override.note}
-    override.is_working_day, override.note = is_working_day, note[:100]
+    override.is_working_day, override.note = is_working_day, note
     override.save()
-    audit.record(actor, "calendar.override", override, before=before,
-                 after={"date": date.isoformat(), "working": is_working_day, "note": override.note})
+    audit.record(
+        actor,
+        "calendar.override",
+        override,
+        before=before,
+        after={"date": date.isoformat(), "working": is_working_day, "note": override.note},
+    )
     return override
 
 
 @transaction.atomic
 def remove_calendar_override(actor: User, override: CalendarOverride) -> None:
-    require(actor, Perm.MANAGE_CALENDAR)
-    audit.record(actor, "calendar.remove_override", override,
-                 before={"date": override.date.isoformat(), "working": override.is_working_day})
+    _require_calendar_admin(actor)
+    audit.record(
+        actor,
+        "calendar.remove_override",
+        override,
+        before={"date": override.date.isoformat(), "working": override.is_working_day},
+    )
     override.delete()
+
+
+def _require_calendar_admin(actor: User) -> None:
+    """The calendar sets every deadline in every jurisdiction, so a scoped admin may not edit it."""
+    require(actor, Perm.MANAGE_CALENDAR)
+    if not is_global_admin(actor):
+        raise PermissionRefused(
+            _("Only a system administrator without a jurisdiction can change the calendar.")
+        )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja.errors import HttpError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from renzhi.core.actions import TOKEN_PREFIX, hash_token
+from renzhi.core.errors import PermissionRefused
 from renzhi.core.models import ApiToken
 
 
@@ -15,8 +18,11 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request, token: str):
         if not token.startswith(TOKEN_PREFIX):
             return None
-        api_token = (ApiToken.objects.select_related("user")
-                     .filter(key_hash=hash_token(token), revoked_at=None).first())
+        api_token = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=hash_token(token), revoked_at=None)
+            .first()
+        )
         if api_token is None or not api_token.user.is_active:
             return None
         # Touch at most once a minute so a busy integration does not write on every call.
@@ -37,9 +43,27 @@ class TokenHeaderAuth(APIKeyHeader):
 
 
 class SessionUserAuth(SessionAuth):
-    """Browser session; CSRF is checked for unsafe methods by ninja."""
+    """Browser session; CSRF is checked for unsafe methods.
+
+    CSRF guards a logged-in browser session, so it is checked only when there is one. Without
+    this, a system presenting a bad token (no session at all) would be told "CSRF failed" (403)
+    instead of "unauthenticated" (401). A failed check answers in the API's error shape.
+    """
+
+    def _get_key(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        try:
+            return super()._get_key(request)
+        except HttpError as exc:
+            raise PermissionRefused(
+                _("The form has expired or did not come from this site; reload and try again.")
+            ) from exc
 
     def authenticate(self, request, key):
+        if key is None:
+            return None
         user = super().authenticate(request, key)
         return user if user is not None and user.is_active else None
 

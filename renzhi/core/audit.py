@@ -31,16 +31,27 @@ class RequestInfo:
 
 # Set per request by `renzhi.core.middleware.AuditContextMiddleware`.
 current_request: contextvars.ContextVar[RequestInfo] = contextvars.ContextVar(
-    "renzhi_audit_request", default=RequestInfo()
+    "renzhi_audit_request",
+    default=RequestInfo(),  # noqa: B039 (frozen, immutable)
 )
 
 
-def record(actor: User | None, verb: str, obj: models.Model | None = None, *,
-           before: Any = None, after: Any = None, label: str | None = None,
-           object_type: str | None = None, object_id: str | None = None,
-           request: RequestInfo | None = None) -> AuditEvent:
+def record(
+    actor: User | None,
+    verb: str,
+    obj: models.Model | None = None,
+    *,
+    before: Any = None,
+    after: Any = None,
+    label: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    request: RequestInfo | None = None,
+) -> AuditEvent:
     """Append one event. Must run inside the caller's transaction."""
     info = request or current_request.get()
+    if label is None:
+        label = str(obj) if obj is not None else ""
     with transaction.atomic():
         head = _locked_head()
         event = AuditEvent(
@@ -48,10 +59,10 @@ def record(actor: User | None, verb: str, obj: models.Model | None = None, *,
             at=timezone.now(),
             actor=actor if actor is not None and actor.pk else None,
             actor_label=_actor_label(actor),
-            verb=verb,
-            object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
-            object_id=object_id or (str(obj.pk) if obj is not None else ""),
-            object_label=(label if label is not None else (str(obj) if obj is not None else ""))[:200],
+            verb=verb[:64],
+            object_type=(object_type or (obj._meta.label_lower if obj is not None else ""))[:64],
+            object_id=(object_id or (str(obj.pk) if obj is not None else ""))[:64],
+            object_label=label[:200],
             before=_plain(before),
             after=_plain(after),
             ip=info.ip[:45],
@@ -92,18 +103,34 @@ class BrokenLink:
 
 
 def verify_chain(batch_size: int = 5000) -> tuple[int, BrokenLink | None]:
-    """Walk the chain in order. Returns (events checked, first broken link or None)."""
+    """Walk the chain in insertion order. Returns (events checked, first broken link or None).
+
+    The head is read first and the walk stops at its seq: events appended while we walk belong
+    to a later check, so a busy system is not reported as broken. Rows are read by id, not seq,
+    so a row whose seq was edited is named itself rather than its neighbour.
+    """
+    head = _read_head()
+    if head is None:
+        first = AuditEvent.objects.order_by("id").first()
+        if first is None:
+            return 0, None
+        return 0, BrokenLink(first.id, first.seq, "the chain head row is missing")
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
     last_id = 0
-    while True:
+    last_event_id: int | None = None
+    while checked < head.seq:
         batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
         if not batch:
             break
         for event in batch:
+            if checked == head.seq:
+                break
             if event.seq != expected_seq:
-                return checked, BrokenLink(event.id, event.seq, f"sequence gap: expected {expected_seq}")
+                return checked, BrokenLink(
+                    event.id, event.seq, f"sequence gap: expected seq {expected_seq}"
+                )
             if event.prev_hash != expected_prev:
                 return checked, BrokenLink(event.id, event.seq, "previous hash does not match")
             if event_hash(event) != event.hash:
@@ -111,11 +138,31 @@ def verify_chain(batch_size: int = 5000) -> tuple[int, BrokenLink | None]:
             expected_prev = event.hash
             expected_seq += 1
             checked += 1
-            last_id = event.id
-    head = AuditHead.objects.filter(pk=1).first()
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != expected_prev):
-        return checked, BrokenLink(None, head.seq, "chain head does not match the last event (events removed?)")
+            last_id = last_event_id = event.id
+    if checked < head.seq:
+        return checked, BrokenLink(
+            None,
+            expected_seq,
+            f"events missing at the end: the head records {head.seq}, found {checked}",
+        )
+    if head.hash != expected_prev:
+        return checked, BrokenLink(
+            last_event_id, head.seq, "the chain head hash does not match the last event"
+        )
+    # Rows past the head are fine only if the head has moved on since (a concurrent append).
+    # Read the rows first: an event is visible only together with its head update.
+    beyond = AuditEvent.objects.filter(seq__gt=head.seq).order_by("-seq").first()
+    if beyond is not None:
+        current = AuditHead.objects.get(pk=head.pk)
+        if beyond.seq > current.seq:
+            return checked, BrokenLink(
+                beyond.id, beyond.seq, "event lies beyond the chain head (head rolled back?)"
+            )
     return checked, None
+
+
+def _read_head() -> AuditHead | None:
+    return AuditHead.objects.filter(pk=1).first()
 
 
 def _locked_head() -> AuditHead:
