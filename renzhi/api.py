@@ -43,3 +43,7 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError):
 from renzhi.core.api import router as core_router  # noqa: E402
 
 api.add_router("/", core_router)
+
+from renzhi.appeals.metrics_api import router as appeals_metrics_router  # noqa: E402
+
+api.add_router("/appeals/metrics", appeals_metrics_router)

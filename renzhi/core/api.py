@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Prefetch
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router
@@ -13,6 +12,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from renzhi.core import actions, geo, queries, scope, workdays
 from renzhi.core.errors import ActionError, ErrorCode, PermissionRefused
+from renzhi.core.http import AuthedRequest
 from renzhi.core.models import ApiToken, AuditEvent, Membership, Place, PlaceLevel, Unit, User
 from renzhi.core.permissions import Perm, has_perm
 from renzhi.core.schemas import (
@@ -21,8 +21,8 @@ from renzhi.core.schemas import (
     CalendarDayOut,
     CalendarOverrideIn,
     LocateOut,
-    MeOut,
     MembershipOut,
+    MeOut,
     PasswordIn,
     PlaceDetailOut,
     PlaceIn,
@@ -50,7 +50,7 @@ class Page(PageNumberPagination):
 # --- me / registration ----------------------------------------------------------------------
 
 @router.get("/me", response=MeOut, summary="The current account and its roles")
-def me(request: HttpRequest):
+def me(request: AuthedRequest):
     user = request.auth
     ms = scope.memberships(user)
     return {
@@ -61,7 +61,7 @@ def me(request: HttpRequest):
 
 
 @router.post("/auth/register", auth=None, response={201: MeOut}, summary="Resident self-registration")
-def register(request: HttpRequest, payload: RegisterIn):
+def register(request: AuthedRequest, payload: RegisterIn):
     home = None
     if payload.community_code:
         home = Place.objects.filter(code=payload.community_code).first()
@@ -78,7 +78,7 @@ def register(request: HttpRequest, payload: RegisterIn):
 
 @router.get("/places", response=list[PlaceOut], summary="Places in my jurisdiction")
 @paginate(Page)
-def list_places(request: HttpRequest, level: str | None = None, parent: str | None = None,
+def list_places(request: AuthedRequest, level: str | None = None, parent: str | None = None,
                 q: str | None = None):
     _require(request, Perm.VIEW_PLACES)
     qs = queries.places_for(request.auth).select_related("parent")
@@ -92,9 +92,9 @@ def list_places(request: HttpRequest, level: str | None = None, parent: str | No
 
 
 @router.get("/places/geojson", summary="Boundaries as a GeoJSON FeatureCollection")
-def places_geojson(request: HttpRequest, level: str = PlaceLevel.GRID, within: str | None = None):
+def places_geojson(request: AuthedRequest, level: str = PlaceLevel.GRID, within: str | None = None):
     _require(request, Perm.VIEW_PLACES)
-    qs = queries.places_for(request.auth).filter(level=level).exclude(boundary=None)
+    qs = queries.places_for(request.auth).filter(level=level, boundary__isnull=False)
     if within:
         qs = qs.filter(code__startswith=within)
     return {
@@ -110,7 +110,7 @@ def places_geojson(request: HttpRequest, level: str = PlaceLevel.GRID, within: s
 
 
 @router.get("/places/locate", response=LocateOut, summary="Which grid contains a point")
-def locate(request: HttpRequest, lat: float, lng: float):
+def locate(request: AuthedRequest, lat: float, lng: float):
     grid = geo.locate(lat, lng)
     if grid is None:
         return {"inside": False, "message": _("This location is outside the service area.")}
@@ -120,13 +120,13 @@ def locate(request: HttpRequest, lat: float, lng: float):
 
 
 @router.get("/places/{code}", response=PlaceDetailOut, summary="One place with its boundary")
-def get_place(request: HttpRequest, code: str):
+def get_place(request: AuthedRequest, code: str):
     place = get_object_or_404(queries.places_for(request.auth).select_related("parent"), code=code)
     return {**PlaceOut.from_place(place), "boundary": place.boundary, "full_name": place.full_name}
 
 
 @router.post("/places", response={201: PlaceDetailOut}, summary="Create a place")
-def create_place(request: HttpRequest, payload: PlaceIn):
+def create_place(request: AuthedRequest, payload: PlaceIn):
     parent = None
     if payload.parent_code:
         parent = Place.objects.filter(code=payload.parent_code).first()
@@ -138,7 +138,7 @@ def create_place(request: HttpRequest, payload: PlaceIn):
 
 
 @router.patch("/places/{code}", response=PlaceDetailOut, summary="Rename, re-draw or set population")
-def update_place(request: HttpRequest, code: str, payload: PlacePatch):
+def update_place(request: AuthedRequest, code: str, payload: PlacePatch):
     place = get_object_or_404(queries.places_for(request.auth), code=code)
     place = actions.update_place(request.auth, place, name=payload.name, boundary=payload.boundary,
                                  population=payload.population)
@@ -149,7 +149,7 @@ def update_place(request: HttpRequest, code: str, payload: PlacePatch):
 
 @router.get("/units", response=list[UnitOut], summary="Handling units in my jurisdiction")
 @paginate(Page)
-def list_units(request: HttpRequest, kind: str | None = None, q: str | None = None):
+def list_units(request: AuthedRequest, kind: str | None = None, q: str | None = None):
     _require(request, Perm.VIEW_UNITS)
     qs = queries.units_for(request.auth).prefetch_related("places")
     if kind:
@@ -160,12 +160,12 @@ def list_units(request: HttpRequest, kind: str | None = None, q: str | None = No
 
 
 @router.get("/units/{code}", response=UnitOut)
-def get_unit(request: HttpRequest, code: str):
+def get_unit(request: AuthedRequest, code: str):
     return _unit(get_object_or_404(queries.units_for(request.auth), code=code))
 
 
 @router.post("/units", response={201: UnitOut})
-def create_unit(request: HttpRequest, payload: UnitIn):
+def create_unit(request: AuthedRequest, payload: UnitIn):
     places = list(Place.objects.filter(code__in=payload.place_codes))
     missing = set(payload.place_codes) - {p.code for p in places}
     if missing:
@@ -180,7 +180,7 @@ def create_unit(request: HttpRequest, payload: UnitIn):
 
 @router.get("/users", response=list[UserOut], summary="Accounts I administer")
 @paginate(Page)
-def list_users(request: HttpRequest, q: str | None = None, role: str | None = None):
+def list_users(request: AuthedRequest, q: str | None = None, role: str | None = None):
     _require(request, Perm.MANAGE_USERS)
     qs = queries.users_for(request.auth).prefetch_related(_memberships_prefetch())
     if q:
@@ -191,20 +191,20 @@ def list_users(request: HttpRequest, q: str | None = None, role: str | None = No
 
 
 @router.get("/users/{user_id}", response=UserOut)
-def get_user(request: HttpRequest, user_id: int):
+def get_user(request: AuthedRequest, user_id: int):
     user = get_object_or_404(queries.users_for(request.auth).prefetch_related(_memberships_prefetch()), pk=user_id)
     return UserOut.from_user(user, show_phone=True)
 
 
 @router.post("/users", response={201: UserOut})
-def create_user(request: HttpRequest, payload: UserIn):
+def create_user(request: AuthedRequest, payload: UserIn):
     user = actions.create_user(request.auth, username=payload.username, password=payload.password,
                                display_name=payload.display_name, phone=payload.phone)
     return 201, UserOut.from_user(user, show_phone=True)
 
 
 @router.post("/users/{user_id}/roles", response={201: MembershipOut})
-def grant_role(request: HttpRequest, user_id: int, payload: RoleIn):
+def grant_role(request: AuthedRequest, user_id: int, payload: RoleIn):
     user = _managed_user(request, user_id)
     place = unit = None
     if payload.place_code:
@@ -220,21 +220,21 @@ def grant_role(request: HttpRequest, user_id: int, payload: RoleIn):
 
 
 @router.delete("/memberships/{membership_id}", response={204: None})
-def revoke_role(request: HttpRequest, membership_id: int):
+def revoke_role(request: AuthedRequest, membership_id: int):
     membership = get_object_or_404(Membership, pk=membership_id, user__in=queries.users_for(request.auth))
     actions.revoke_role(request.auth, membership)
     return 204, None
 
 
 @router.post("/users/{user_id}/password", response={204: None})
-def set_password(request: HttpRequest, user_id: int, payload: PasswordIn):
+def set_password(request: AuthedRequest, user_id: int, payload: PasswordIn):
     user = request.auth if user_id == request.auth.id else _managed_user(request, user_id)
     actions.set_password(request.auth, user, payload.password)
     return 204, None
 
 
 @router.post("/users/{user_id}/active", response=UserOut)
-def set_active(request: HttpRequest, user_id: int, payload: ActiveIn):
+def set_active(request: AuthedRequest, user_id: int, payload: ActiveIn):
     user = actions.set_user_active(request.auth, _managed_user(request, user_id), payload.active)
     return UserOut.from_user(user, show_phone=True)
 
@@ -242,18 +242,18 @@ def set_active(request: HttpRequest, user_id: int, payload: ActiveIn):
 # --- tokens ---------------------------------------------------------------------------------
 
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens")
-def list_tokens(request: HttpRequest):
+def list_tokens(request: AuthedRequest):
     return list(ApiToken.objects.filter(user=request.auth).order_by("-created_at"))
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="Issue a token (the key is shown once)")
-def issue_token(request: HttpRequest, payload: TokenIn):
+def issue_token(request: AuthedRequest, payload: TokenIn):
     token, raw = actions.issue_api_token(request.auth, payload.name)
     return 201, {**TokenOut.from_orm(token).dict(), "key": raw}
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut)
-def revoke_token(request: HttpRequest, token_id: int):
+def revoke_token(request: AuthedRequest, token_id: int):
     token = get_object_or_404(ApiToken, pk=token_id, user=request.auth)
     return actions.revoke_api_token(request.auth, token)
 
@@ -261,7 +261,7 @@ def revoke_token(request: HttpRequest, token_id: int):
 # --- calendar -------------------------------------------------------------------------------
 
 @router.get("/calendar", response=list[CalendarDayOut], summary="Working days in a date range")
-def calendar(request: HttpRequest, start: dt.date, end: dt.date):
+def calendar(request: AuthedRequest, start: dt.date, end: dt.date):
     if end < start:
         raise ActionError(_("The end date is before the start date."), field="end")
     if (end - start).days > 366:
@@ -270,14 +270,14 @@ def calendar(request: HttpRequest, start: dt.date, end: dt.date):
 
 
 @router.get("/calendar/deadline", summary="Add working hours to a start time")
-def calendar_deadline(request: HttpRequest, start: dt.datetime, hours: float):
+def calendar_deadline(request: AuthedRequest, start: dt.datetime, hours: float):
     if hours < 0 or hours > 24 * 365:
         raise ActionError(_("Hours must be between 0 and 8760."), field="hours")
     return {"start": start, "hours": hours, "deadline": workdays.add_working_hours(start, hours)}
 
 
 @router.post("/calendar/overrides", response={201: CalendarDayOut})
-def set_override(request: HttpRequest, payload: CalendarOverrideIn):
+def set_override(request: AuthedRequest, payload: CalendarOverrideIn):
     actions.set_calendar_override(request.auth, date=payload.date, is_working_day=payload.is_working_day,
                                   note=payload.note)
     return 201, workdays.day_info(payload.date)
@@ -287,7 +287,7 @@ def set_override(request: HttpRequest, payload: CalendarOverrideIn):
 
 @router.get("/audit", response=list[AuditEventOut], summary="The audit chain (administrators)")
 @paginate(Page)
-def audit_events(request: HttpRequest, object_type: str | None = None, object_id: str | None = None,
+def audit_events(request: AuthedRequest, object_type: str | None = None, object_id: str | None = None,
                  verb: str | None = None):
     if not (has_perm(request.auth, Perm.VIEW_AUDIT) and scope.is_global_admin(request.auth)):
         raise PermissionRefused(_("Only a system administrator can read the audit chain."))
@@ -315,12 +315,12 @@ def _unit(u: Unit) -> dict:
             "place_codes": sorted(p.code for p in u.places.all())}
 
 
-def _require(request: HttpRequest, perm: Perm) -> None:
+def _require(request: AuthedRequest, perm: Perm) -> None:
     if not has_perm(request.auth, perm):
         raise PermissionRefused(_("Your role does not allow this action."))
 
 
-def _managed_user(request: HttpRequest, user_id: int) -> User:
+def _managed_user(request: AuthedRequest, user_id: int) -> User:
     return get_object_or_404(queries.users_for(request.auth), pk=user_id)
 
 
