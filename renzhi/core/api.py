@@ -11,7 +11,7 @@ from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
 
 from renzhi.core import actions, geo, queries, scope, workdays
-from renzhi.core.errors import ActionError, ErrorCode, PermissionRefused
+from renzhi.core.errors import ActionError, ErrorCode, PermissionRefused, fields_renamed
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import ApiToken, AuditEvent, Membership, Place, PlaceLevel, Unit, User
 from renzhi.core.permissions import Perm, has_perm
@@ -67,8 +67,9 @@ def register(request: AuthedRequest, payload: RegisterIn):
         home = Place.objects.filter(code=payload.community_code).first()
         if home is None:
             raise ActionError(_("Unknown community code."), field="community_code", code=ErrorCode.NOT_FOUND)
-    user = actions.register_resident(phone=payload.phone, password=payload.password,
-                                     display_name=payload.display_name, home_place=home)
+    with fields_renamed({"home_place": "community_code"}):
+        user = actions.register_resident(phone=payload.phone, password=payload.password,
+                                         display_name=payload.display_name, home_place=home)
     return 201, {"id": user.id, "username": user.username, "display_name": user.display_name,
                  "phone": user.phone or "", "roles": ["resident"],
                  "memberships": [_membership(m) for m in user.memberships.all()]}
@@ -132,8 +133,10 @@ def create_place(request: AuthedRequest, payload: PlaceIn):
         parent = Place.objects.filter(code=payload.parent_code).first()
         if parent is None:
             raise ActionError(_("Unknown parent code."), field="parent_code", code=ErrorCode.NOT_FOUND)
-    place = actions.create_place(request.auth, level=payload.level, code=payload.code, name=payload.name,
-                                 parent=parent, boundary=payload.boundary, population=payload.population)
+    with fields_renamed({"parent": "parent_code"}):
+        place = actions.create_place(request.auth, level=payload.level, code=payload.code,
+                                     name=payload.name, parent=parent, boundary=payload.boundary,
+                                     population=payload.population)
     return 201, {**PlaceOut.from_place(place), "boundary": place.boundary, "full_name": place.full_name}
 
 
@@ -171,8 +174,9 @@ def create_unit(request: AuthedRequest, payload: UnitIn):
     if missing:
         raise ActionError(_("Unknown place codes: %(codes)s") % {"codes": ", ".join(sorted(missing))},
                           field="place_codes", code=ErrorCode.NOT_FOUND)
-    unit = actions.create_unit(request.auth, code=payload.code, name=payload.name, kind=payload.kind,
-                               contact_phone=payload.contact_phone, places=places)
+    with fields_renamed({"places": "place_codes"}):
+        unit = actions.create_unit(request.auth, code=payload.code, name=payload.name,
+                                   kind=payload.kind, contact_phone=payload.contact_phone, places=places)
     return 201, _unit(unit)
 
 
@@ -215,7 +219,8 @@ def grant_role(request: AuthedRequest, user_id: int, payload: RoleIn):
         unit = Unit.objects.filter(code=payload.unit_code).first()
         if unit is None:
             raise ActionError(_("Unknown unit code."), field="unit_code", code=ErrorCode.NOT_FOUND)
-    membership = actions.grant_role(request.auth, user, role=payload.role, place=place, unit=unit)
+    with fields_renamed({"place": "place_code", "unit": "unit_code"}):
+        membership = actions.grant_role(request.auth, user, role=payload.role, place=place, unit=unit)
     return 201, _membership(membership)
 
 

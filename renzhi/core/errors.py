@@ -7,6 +7,8 @@ Messages are translated at raise time, in the requester's language.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -62,3 +64,13 @@ class ActionError(Exception):
 class PermissionRefused(ActionError):
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message, field=field, code=ErrorCode.FORBIDDEN)
+
+
+@contextmanager
+def fields_renamed(mapping: dict[str, str]) -> Iterator[None]:
+    """Report an action's field names as the API's input names (e.g. parent → parent_code)."""
+    try:
+        yield
+    except ActionError as exc:
+        exc.errors = [FieldError(mapping.get(e.field or "", e.field), e.code, e.message) for e in exc.errors]
+        raise

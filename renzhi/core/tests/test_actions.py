@@ -561,8 +561,8 @@ def test_the_users_api_refuses_charlie(world, api_client):
     ("payload", "field", "code"),
     [
         ({"role": "mayor", "place_code": "110105001001"}, "role", "invalid"),
-        ({"role": "grid_worker", "place_code": "110105001001"}, "place", "invalid"),
-        ({"role": "unit_handler"}, "unit", "required"),
+        ({"role": "grid_worker", "place_code": "110105001001"}, "place_code", "invalid"),
+        ({"role": "unit_handler"}, "unit_code", "required"),
         ({"role": "grid_worker", "place_code": "999999999999999"}, "place_code", "not_found"),
     ],
 )
@@ -593,7 +593,7 @@ def test_the_roles_api_refuses_adam_in_street_b(world, api_client):
         ({"password": "Renzhiabcdef"}, "password", "weak_password"),
         ({"phone": "13800000003"}, "phone", "duplicate"),
         ({"phone": "2380000000"}, "phone", "invalid"),
-        ({"community_code": "110105001"}, "home_place", "invalid"),
+        ({"community_code": "110105001"}, "community_code", "invalid"),
     ],
 )
 def test_registration_refuses_bad_input_with_400(db, world, api_client, change, field, code):
