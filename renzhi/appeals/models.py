@@ -96,8 +96,11 @@ class SlaRule(models.Model):
         verbose_name = _("SLA rule")
         verbose_name_plural = _("SLA rules")
         constraints = [
+            # NULL category = the default rule; partial indexes keep both unique on SQLite too.
             models.UniqueConstraint(fields=["category", "priority"], name="sla_rule_unique",
-                                    nulls_distinct=False),
+                                    condition=Q(category__isnull=False)),
+            models.UniqueConstraint(fields=["priority"], name="sla_rule_default_unique",
+                                    condition=Q(category__isnull=True)),
             models.CheckConstraint(condition=Q(sign_hours__gt=0) & Q(resolve_days__gt=0)
                                    & Q(warn_ratio__gt=0) & Q(warn_ratio__lt=1), name="sla_rule_positive"),
         ]
@@ -121,7 +124,9 @@ class RoutingRule(models.Model):
         verbose_name_plural = _("routing rules")
         constraints = [
             models.UniqueConstraint(fields=["category", "place", "unit"], name="routing_rule_unique",
-                                    nulls_distinct=False),
+                                    condition=Q(category__isnull=False)),
+            models.UniqueConstraint(fields=["place", "unit"], name="routing_rule_default_unique",
+                                    condition=Q(category__isnull=True)),
         ]
 
     def __str__(self) -> str:
@@ -226,6 +231,11 @@ class Appeal(models.Model):
             models.Index(fields=["category_top", "received_at"]),
             models.Index(fields=["resident", "received_at"]),
             models.Index(fields=["overdue", "state"]),
+            # For the 三率 dashboard and its daily rollup (see renzhi.appeals.rollup).
+            models.Index(fields=["first_dispatched_at"], name="appeal_first_dispatched_idx"),
+            models.Index(fields=["updated_at"], name="appeal_updated_idx"),
+            models.Index(fields=["resolve_deadline"], condition=Q(overdue=True),
+                         name="appeal_overdue_deadline_idx"),
         ]
 
     def __str__(self) -> str:
@@ -312,3 +322,49 @@ class TrackingCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.last}"
+
+
+class ImportJob(models.Model):
+    """One Excel/CSV bulk intake file and its progress (see `renzhi.appeals.actions.imports`).
+
+    The uploaded bytes are kept in the row (not under MEDIA_ROOT: they hold phone numbers) until
+    the job finishes. `errors` lists every bad row as {row, column, message}; a job with errors
+    wrote no appeal. `processed` counts rows done in the current phase (validating, importing).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        VALIDATING = "validating", _("Checking rows")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Rejected: rows with errors")
+        ERROR = "error", _("Stopped by an internal error")
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("imported by"))
+    filename = models.CharField(_("file name"), max_length=200)
+    file_format = models.CharField(max_length=10)  # xlsx | csv
+    language = models.CharField(max_length=10, blank=True)  # messages in the importer's language
+    content = models.BinaryField(null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices,
+                              default=Status.PENDING)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    processed = models.PositiveIntegerField(_("rows processed"), default=0)
+    created = models.PositiveIntegerField(_("appeals created"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.ERROR)

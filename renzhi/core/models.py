@@ -185,10 +185,14 @@ class Membership(models.Model):
         verbose_name = _("role membership")
         verbose_name_plural = _("role memberships")
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "role", "place", "unit"], name="membership_unique",
-                nulls_distinct=False,
-            ),
+            # One constraint per binding shape: NULLs are distinct in unique indexes, and
+            # SQLite has no NULLS NOT DISTINCT, so partial indexes carry the rule on both.
+            models.UniqueConstraint(fields=["user", "role", "place"], name="membership_unique_place",
+                                    condition=Q(place__isnull=False, unit__isnull=True)),
+            models.UniqueConstraint(fields=["user", "role", "unit"], name="membership_unique_unit",
+                                    condition=Q(unit__isnull=False, place__isnull=True)),
+            models.UniqueConstraint(fields=["user", "role"], name="membership_unique_global",
+                                    condition=Q(place__isnull=True, unit__isnull=True)),
             # A unit handler belongs to a unit; every other role is bound to a place, except a
             # system administrator with no place, who is global.
             models.CheckConstraint(
