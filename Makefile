@@ -13,7 +13,7 @@ WORKERS ?= 2
 run: install migrate demo serve ## venv, install, migrate, demo city, serve on :8000
 
 test: install-dev system-test-deps lint ## the whole suite: lint, types, unit and browser tests
-	$(BIN)/pytest -n $(WORKERS) -p no:cacheprovider
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup -p no:cacheprovider
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,7 @@ serve: install
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy renzhi
+	RENZHI_TESTING=1 $(BIN)/mypy renzhi
 
 format: install-dev
 	$(BIN)/ruff check --fix .

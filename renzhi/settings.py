@@ -172,6 +172,10 @@ TASKS = {
     }
 }
 
+# Periodic tasks: `manage.py scheduler` enqueues each at its interval (seconds);
+# `manage.py db_worker` runs them.
+RENZHI_PERIODIC_TASKS = {"renzhi.appeals.tasks.check_sla": 600}
+
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

@@ -269,6 +269,7 @@ def transfer(actor: User, appeal: Appeal, *, unit: Unit, reason: str) -> Appeal:
     if unit.pk == appeal.unit_id:
         raise ActionError(_("The appeal is already with this unit."), field="unit")
     appeal.transfer_count = F("transfer_count") + 1
+    _lapse_pending_extensions(appeal)
     _do_dispatch(appeal, actor, unit, note=reason, role=role, verb="transfer")
     return appeal
 
@@ -310,7 +311,7 @@ def resume(actor: User, appeal: Appeal, *, note: str = "") -> Appeal:
     if appeal.suspended_at:
         sla.shift_for_suspension(appeal, appeal.suspended_at, now)
     appeal.state, appeal.state_before_suspend, appeal.suspended_at = appeal.state_before_suspend, "", None
-    _refresh_overdue(appeal, now)
+    _lift_overdue_if_on_time(appeal, now)
     _save(appeal)
     _log(appeal, actor, "resume", State.SUSPENDED, note=note, role=role)
     return appeal
@@ -326,6 +327,10 @@ def escalate(actor: User, appeal: Appeal, *, reason: str) -> Appeal:
     before = appeal.state
     appeal.escalation_level, appeal.state, appeal.unit = level, State.ACCEPTED, None
     appeal.accepted_at = appeal.accepted_at or timezone.now()
+    # Like a return: without a unit there is nobody to sign or resolve, so the unit's clock
+    # stops; the next dispatch sets fresh deadlines.
+    appeal.sign_deadline = appeal.resolve_deadline = None
+    _lapse_pending_extensions(appeal)
     _save(appeal)
     _log(appeal, actor, "escalate", before, note=reason, role=role, data={"level": level})
     _notify_dispatchers(appeal, _("Appeal %(no)s was escalated to you") % {"no": appeal.tracking_no},
@@ -349,6 +354,7 @@ def merge(actor: User, appeal: Appeal, *, into: Appeal, note: str = "") -> Appea
                           % {"state": State(master.state).label}, field="into", code=ErrorCode.INVALID_STATE)
     before = appeal.state
     appeal.state, appeal.merged_into = State.MERGED, master
+    _lapse_pending_extensions(appeal)
     _save(appeal)
     _log(appeal, actor, "merge", before, note=note or master.tracking_no, role=role,
          data={"into": master.tracking_no})
@@ -376,7 +382,7 @@ def decide_extension(actor: User, request: ExtensionRequest, *, approve: bool, n
     request.save()
     if approve and appeal.resolve_deadline:
         appeal.resolve_deadline = sla.extend(appeal.resolve_deadline, request.days)
-        _refresh_overdue(appeal, now)
+        _lift_overdue_if_on_time(appeal, now)
         _save(appeal)
     _log(appeal, actor, "approve_extension" if approve else "reject_extension", appeal.state,
          note=note, role=role, public=False, data={"days": request.days})
@@ -450,6 +456,7 @@ def resolve(actor: User, appeal: Appeal, *, result: str, photos=()) -> Appeal:
     appeal.resolved_in_time = appeal.resolve_deadline is None or now <= appeal.resolve_deadline
     if appeal.dispatched_at:
         appeal.handling_hours = round(WorkCalendar().working_hours_between(appeal.dispatched_at, now), 3)
+    _lapse_pending_extensions(appeal)
     _save(appeal)
     event = _log(appeal, actor, "resolve", before, note=result, role=Role.UNIT_HANDLER)
     store_photos(appeal, event, checked, actor)
@@ -471,6 +478,7 @@ def return_to_dispatcher(actor: User, appeal: Appeal, *, reason: str) -> Appeal:
     appeal.state, appeal.unit = State.ACCEPTED, None
     appeal.return_count = F("return_count") + 1
     appeal.sign_deadline = appeal.resolve_deadline = None
+    _lapse_pending_extensions(appeal)
     _save(appeal)
     _log(appeal, actor, "return", before, note=reason, role=Role.UNIT_HANDLER, public=False, unit=unit)
     _notify_dispatchers(appeal, _("Appeal %(no)s was returned by %(unit)s")
@@ -551,6 +559,7 @@ def withdraw(actor: User, appeal: Appeal, *, reason: str = "") -> Appeal:
     states.check("withdraw", appeal.state)
     before = appeal.state
     appeal.state, appeal.closed_at = State.WITHDRAWN, timezone.now()
+    _lapse_pending_extensions(appeal)
     _save(appeal)
     _log(appeal, actor, "withdraw", before, note=reason, role=Role.RESIDENT)
     if appeal.unit_id:
@@ -621,6 +630,23 @@ def _do_dispatch(appeal: Appeal, actor, unit: Unit, *, note: str, role: str = ""
     _notify_unit(appeal, _("New appeal %(no)s for your unit") % {"no": appeal.tracking_no}, appeal.title)
 
 
+def _lapse_pending_extensions(appeal: Appeal) -> None:
+    """The unit's handling ended (resolved, returned, transferred, escalated, withdrawn, merged):
+    an undecided extension request of that unit no longer applies. Left pending it could later
+    be approved against another unit's deadline, and it would block that unit's own request.
+    It is closed as refused with no decider (the system), and audited.
+    """
+    now = timezone.now()
+    pending = ExtensionRequest.objects.select_for_update().filter(
+        appeal_id=appeal.pk, status=ExtensionRequest.Status.PENDING)
+    for request in pending:
+        request.status, request.decided_at = ExtensionRequest.Status.REJECTED, now
+        request.save(update_fields=["status", "decided_at"])
+        audit.record(None, "appeal.extension_lapsed", request, label=appeal.tracking_no,
+                     before={"status": "pending"}, after={"status": request.status,
+                                                          "automatic": True})
+
+
 def _reopen(appeal: Appeal, actor, *, note: str, role: str) -> None:
     """重办: back to the same unit with fresh deadlines, counted."""
     states.check("reopen", appeal.state)
@@ -632,6 +658,17 @@ def _reopen(appeal: Appeal, actor, *, note: str, role: str) -> None:
     _do_dispatch(appeal, actor, unit, note=note, role=role, verb="reopen")
 
 
+def _lift_overdue_if_on_time(appeal: Appeal, now: dt.datetime) -> None:
+    """After deadlines moved later (resume, extension): clear the flag if nothing is late now.
+
+    Never sets it: flagging is `mark_overdue`'s job, which also records the timeline event and
+    tells the unit and dispatchers. Setting it here silently would hide the appeal from that
+    job (it only looks at appeals not yet flagged), so nobody would ever be told.
+    """
+    if appeal.overdue:
+        _refresh_overdue(appeal, now)
+
+
 def _refresh_overdue(appeal: Appeal, now: dt.datetime) -> bool:
     late_sign = appeal.state == State.DISPATCHED and appeal.sign_deadline and appeal.sign_deadline < now
     late_resolve = (appeal.state in (State.DISPATCHED, State.SIGNED, State.HANDLING)
@@ -641,7 +678,11 @@ def _refresh_overdue(appeal: Appeal, now: dt.datetime) -> bool:
 
 
 def _lock(appeal: Appeal) -> Appeal:
-    return Appeal.objects.select_for_update().select_related("category", "unit", "merged_into").get(pk=appeal.pk)
+    # of=("self",): lock only the appeal row. The related rows come through LEFT OUTER JOINs
+    # (nullable FKs), which PostgreSQL refuses to lock ("FOR UPDATE cannot be applied to the
+    # nullable side of an outer join").
+    return (Appeal.objects.select_for_update(of=("self",))
+            .select_related("category", "unit", "merged_into").get(pk=appeal.pk))
 
 
 def _save(appeal: Appeal) -> None:

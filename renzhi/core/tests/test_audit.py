@@ -492,6 +492,7 @@ def _assert_one_unforked_chain(before: int) -> None:
 
 
 @pytest.mark.postgres_only
+@pytest.mark.xdist_group("db_threads")
 @pytest.mark.django_db(transaction=True)
 def test_parallel_writers_on_postgresql_never_fork_the_chain():
     if connection.vendor != "postgresql":

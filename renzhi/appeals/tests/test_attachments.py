@@ -1,0 +1,151 @@
+"""Photos on appeals: real images are stored under MEDIA_ROOT with a thumbnail; anything else is
+refused by name under the `photos` field, and a refusal writes nothing — no file, no row.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+from PIL import Image
+
+from renzhi.appeals import actions
+from renzhi.appeals.attachments import MAX_BYTES
+from renzhi.appeals.models import State
+from renzhi.core.errors import ActionError, ErrorCode
+
+S = State
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with translation.override("en"):
+        yield settings.MEDIA_ROOT
+
+
+def image_file(name: str = "photo.png", fmt: str = "PNG", size=(1000, 600)) -> SimpleUploadedFile:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 40, 40)).save(out, fmt)
+    return SimpleUploadedFile(name, out.getvalue(), content_type=f"image/{fmt.lower()}")
+
+
+def files_under(root) -> list[str]:
+    return (
+        sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        if root.exists()
+        else []
+    )
+
+
+def submit(flow, photos):
+    return actions.submit_appeal(
+        flow.charlie,
+        channel="web",
+        description="楼道灯坏了",
+        category=flow.cat_lift,
+        lat=39.92,
+        lng=116.42,
+        photos=photos,
+    )
+
+
+def refused_submit(flow, photos, media) -> list:
+    """Submit and expect a refusal that wrote nothing (no appeal, row, counter step or file)."""
+    existing = flow.bring(S.RECEIVED)
+    before, files = flow.snapshot(existing), files_under(media)
+    with pytest.raises(ActionError) as refused:
+        submit(flow, photos)
+    assert flow.snapshot(existing) == before and files_under(media) == files
+    return refused.value.errors
+
+
+def test_a_png_is_stored_with_a_jpeg_thumbnail(flow, media):
+    appeal = submit(flow, [image_file("楼道.png")]).appeal
+    attachment = appeal.attachments.get()
+    assert (attachment.content_type, attachment.uploaded_by) == ("image/png", flow.charlie)
+    assert attachment.event == appeal.events.get(verb="submit")
+    assert attachment.file.name.startswith("appeals/") and attachment.file.name.endswith(".png")
+    assert (media / attachment.file.name).stat().st_size == attachment.size
+    with Image.open(media / attachment.thumbnail.name) as thumb:
+        assert thumb.format == "JPEG" and thumb.size == (320, 192)  # 1000×600 scaled to fit 320
+
+
+def test_a_jpeg_resolution_photo_is_attached_to_the_resolve_step(flow, media):
+    appeal = flow.bring(S.HANDLING)
+    actions.resolve(flow.erin, appeal, result="已修好", photos=[image_file("after.jpg", "JPEG")])
+    attachment = appeal.attachments.get()
+    assert attachment.content_type == "image/jpeg" and attachment.uploaded_by == flow.erin
+    assert attachment.event.verb == "resolve"
+    assert (media / attachment.thumbnail.name).exists()
+
+
+def test_a_small_image_keeps_its_size_in_the_thumbnail(flow, media):
+    appeal = submit(flow, [image_file("tiny.gif", "GIF", size=(40, 30))]).appeal
+    attachment = appeal.attachments.get()
+    assert attachment.content_type == "image/gif"
+    with Image.open(media / attachment.thumbnail.name) as thumb:
+        assert thumb.size == (40, 30)
+
+
+def test_a_text_file_named_jpg_is_not_an_image(flow, media):
+    fake = SimpleUploadedFile("notes.jpg", "这不是图片".encode(), content_type="image/jpeg")
+    errors = refused_submit(flow, [fake], media)
+    assert [(e.field, e.code, e.message) for e in errors] == [
+        ("photos", ErrorCode.INVALID, "“notes.jpg” is not an image.")
+    ]
+
+
+def test_an_image_over_10_mb_is_refused(flow, media):
+    big = SimpleUploadedFile("huge.jpg", b"\xff" * (MAX_BYTES + 1), content_type="image/jpeg")
+    errors = refused_submit(flow, [big], media)
+    assert [(e.field, e.message) for e in errors] == [
+        ("photos", "“huge.jpg” is larger than 10 MB.")
+    ]
+
+
+def test_an_image_of_exactly_10_mb_is_accepted(flow, media):
+    png = image_file("exact.png")
+    padded = png.read() + b"\0" * (MAX_BYTES - png.size)  # bytes after IEND are ignored
+    appeal = submit(flow, [SimpleUploadedFile("exact.png", padded)]).appeal
+    assert appeal.attachments.get().size == MAX_BYTES
+
+
+def test_ten_photos_are_refused(flow, media):
+    errors = refused_submit(
+        flow, [image_file(f"p{i}.png", size=(20, 20)) for i in range(10)], media
+    )
+    assert [(e.field, e.message) for e in errors] == [("photos", "At most 9 photos per step.")]
+
+
+def test_nine_photos_are_accepted(flow, media):
+    appeal = submit(flow, [image_file(f"p{i}.png", size=(20, 20)) for i in range(9)]).appeal
+    assert appeal.attachments.count() == 9
+    assert len(files_under(media)) == 18  # nine photos, nine thumbnails
+
+
+def test_an_image_format_we_do_not_take_is_refused(flow, media):
+    errors = refused_submit(flow, [image_file("scan.bmp", "BMP", size=(20, 20))], media)
+    assert errors[0].message == "“scan.bmp”: only JPEG, PNG, WebP or GIF images."
+
+
+def test_every_bad_photo_is_reported_at_once(flow, media):
+    fake = SimpleUploadedFile("a.jpg", b"not an image")
+    big = SimpleUploadedFile("b.png", b"\0" * (MAX_BYTES + 1))
+    errors = refused_submit(flow, [fake, image_file("ok.png", size=(20, 20)), big], media)
+    assert [e.message for e in errors] == [
+        "“a.jpg” is not an image.",
+        "“b.png” is larger than 10 MB.",
+    ]
+
+
+def test_a_bad_photo_on_a_progress_report_changes_nothing(flow, media):
+    appeal = flow.bring(S.SIGNED)
+    before = flow.snapshot(appeal)
+    fake = SimpleUploadedFile("progress.png", b"GIF89a but truncated")
+    with pytest.raises(ActionError) as refused:
+        actions.progress(flow.erin, appeal, note="已到场", photos=[fake])
+    assert refused.value.errors[0].field == "photos"
+    assert flow.snapshot(appeal) == before and files_under(media) == []
