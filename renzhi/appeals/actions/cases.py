@@ -492,7 +492,8 @@ def request_extension(actor: User, appeal: Appeal, *, days: float, reason: str) 
     states.check("request_extension", appeal.state)
     _require_handler(actor, appeal)
     reason = _required(reason, "reason", _("Please give the reason for the extension."))
-    if not (isinstance(days, int | float) and math.isfinite(days) and 0 < days <= 30):
+    valid_number = isinstance(days, int | float) and not isinstance(days, bool)
+    if not (valid_number and math.isfinite(days) and 0 < days <= 30):
         raise ActionError(_("Extension must be between 0 and 30 working days."), field="days")
     if appeal.extensions.filter(status=ExtensionRequest.Status.PENDING).exists():
         raise ActionError(_("An extension request is already waiting for a decision."), field="days",
@@ -554,7 +555,7 @@ def _rate_merged(actor, appeal: Appeal, rating: int, comment: str, role: str, no
 @transaction.atomic
 def withdraw(actor: User, appeal: Appeal, *, reason: str = "") -> Appeal:
     appeal = _lock(appeal)
-    if appeal.resident_id != actor.pk:
+    if actor is None or appeal.resident_id != actor.pk:
         raise PermissionRefused(_("Only the resident who raised the appeal can withdraw it."))
     states.check("withdraw", appeal.state)
     before = appeal.state
