@@ -1,13 +1,23 @@
-"""The navigation shell: each role sees only the entries it may use."""
+"""The navigation shell: each role sees only the entries it may use.
+
+`ENTRIES` is also the page access table: views guard themselves with `requires(rule)`
+(renzhi.web.access) using the same rule, so a menu entry and its page never disagree.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from renzhi.core import scope
 from renzhi.core.permissions import Perm, has_perm
+
+# None: any signed-in user; a Perm: a role granting it; a callable: a custom rule.
+Rule = Perm | Callable[..., bool] | None
 
 
 @dataclass(frozen=True)
@@ -17,24 +27,39 @@ class NavItem:
     active: bool
 
 
-# (label, url name, permission needed or None for any signed-in user)
-ENTRIES = [
+def may_read_audit(user) -> bool:
+    """The audit chain spans every jurisdiction, so only a global administrator reads it."""
+    return has_perm(user, Perm.VIEW_AUDIT) and scope.is_global_admin(user)
+
+
+# (label, url name, rule)
+ENTRIES: list[tuple[str | Promise, str, Rule]] = [
     (_("Home"), "web:home", None),
     (_("Places"), "web:places", Perm.VIEW_PLACES),
     (_("Units"), "web:units", Perm.VIEW_UNITS),
     (_("Users"), "web:users", Perm.MANAGE_USERS),
     (_("Calendar"), "web:calendar", Perm.MANAGE_CALENDAR),
-    (_("Audit"), "web:audit", Perm.VIEW_AUDIT),
+    (_("Audit"), "web:audit", may_read_audit),
     (_("API tokens"), "web:tokens", Perm.USE_API_TOKENS),
 ]
+
+
+def allowed(user, rule: Rule) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    if rule is None:
+        return True
+    if isinstance(rule, Perm):
+        return has_perm(user, rule)
+    return bool(rule(user))
 
 
 def menu_for(user, path: str) -> list[NavItem]:
     if user is None or not user.is_authenticated:
         return []
     items = []
-    for label, name, perm in ENTRIES:
-        if perm is not None and not has_perm(user, perm):
+    for label, name, rule in ENTRIES:
+        if not allowed(user, rule):
             continue
         url = reverse(name)
         active = path == url if url == "/" else path.startswith(url)
