@@ -296,9 +296,28 @@ def register_resident(
 
 @transaction.atomic
 def create_user(
-    actor: User, *, username: str, password: str, display_name: str = "", phone: str | None = None
+    actor: User,
+    *,
+    username: str,
+    password: str,
+    display_name: str = "",
+    phone: str | None = None,
+    role: str | None = None,
+    place: Place | None = None,
+    unit: Unit | None = None,
 ) -> User:
+    """A new account, with its first role when given.
+
+    A jurisdiction administrator must give the first role at once: an account without a role
+    or home place lies outside every jurisdiction, and they could never find it again.
+    """
     require(actor, Perm.MANAGE_USERS)
+    if not role and not is_global_admin(actor):
+        raise ActionError(
+            _("Please give the new account its first role in your jurisdiction."),
+            field="role",
+            code=ErrorCode.REQUIRED,
+        )
     username = (username or "").strip()
     phone = (phone or "").strip() or None
     errors: list[FieldError] = []
@@ -342,6 +361,8 @@ def create_user(
     audit.record(
         actor, "user.create", candidate, after={"username": username, "phone": mask_phone(phone)}
     )
+    if role:
+        grant_role(actor, candidate, role=role, place=place, unit=unit)
     return candidate
 
 

@@ -13,7 +13,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from renzhi.core import actions, geo, queries, scope, workdays
 from renzhi.core.errors import ActionError, ErrorCode, PermissionRefused, fields_renamed
 from renzhi.core.http import AuthedRequest
-from renzhi.core.models import ApiToken, AuditEvent, Membership, Place, PlaceLevel, Unit, User
+from renzhi.core.models import ApiToken, AuditEvent, CalendarOverride, Membership, Place, PlaceLevel, Unit, User
 from renzhi.core.permissions import Perm, has_perm
 from renzhi.core.schemas import (
     ActiveIn,
@@ -202,23 +202,18 @@ def get_user(request: AuthedRequest, user_id: int):
 
 @router.post("/users", response={201: UserOut})
 def create_user(request: AuthedRequest, payload: UserIn):
-    user = actions.create_user(request.auth, username=payload.username, password=payload.password,
-                               display_name=payload.display_name, phone=payload.phone)
+    place, unit = _place_and_unit(payload.place_code, payload.unit_code)
+    with fields_renamed({"place": "place_code", "unit": "unit_code"}):
+        user = actions.create_user(request.auth, username=payload.username,
+                                   password=payload.password, display_name=payload.display_name,
+                                   phone=payload.phone, role=payload.role, place=place, unit=unit)
     return 201, UserOut.from_user(user, show_phone=True)
 
 
 @router.post("/users/{user_id}/roles", response={201: MembershipOut})
 def grant_role(request: AuthedRequest, user_id: int, payload: RoleIn):
     user = _managed_user(request, user_id)
-    place = unit = None
-    if payload.place_code:
-        place = Place.objects.filter(code=payload.place_code).first()
-        if place is None:
-            raise ActionError(_("Unknown place code."), field="place_code", code=ErrorCode.NOT_FOUND)
-    if payload.unit_code:
-        unit = Unit.objects.filter(code=payload.unit_code).first()
-        if unit is None:
-            raise ActionError(_("Unknown unit code."), field="unit_code", code=ErrorCode.NOT_FOUND)
+    place, unit = _place_and_unit(payload.place_code, payload.unit_code)
     with fields_renamed({"place": "place_code", "unit": "unit_code"}):
         membership = actions.grant_role(request.auth, user, role=payload.role, place=place, unit=unit)
     return 201, _membership(membership)
@@ -288,6 +283,13 @@ def set_override(request: AuthedRequest, payload: CalendarOverrideIn):
     return 201, workdays.day_info(payload.date)
 
 
+@router.delete("/calendar/overrides/{date}", response=CalendarDayOut)
+def remove_override(request: AuthedRequest, date: dt.date):
+    override = get_object_or_404(CalendarOverride, date=date)
+    actions.remove_calendar_override(request.auth, override)
+    return workdays.day_info(date)
+
+
 # --- audit ----------------------------------------------------------------------------------
 
 @router.get("/audit", response=list[AuditEventOut], summary="The audit chain (administrators)")
@@ -323,6 +325,19 @@ def _unit(u: Unit) -> dict:
 def _require(request: AuthedRequest, perm: Perm) -> None:
     if not has_perm(request.auth, perm):
         raise PermissionRefused(_("Your role does not allow this action."))
+
+
+def _place_and_unit(place_code: str | None, unit_code: str | None) -> tuple[Place | None, Unit | None]:
+    place = unit = None
+    if place_code:
+        place = Place.objects.filter(code=place_code).first()
+        if place is None:
+            raise ActionError(_("Unknown place code."), field="place_code", code=ErrorCode.NOT_FOUND)
+    if unit_code:
+        unit = Unit.objects.filter(code=unit_code).first()
+        if unit is None:
+            raise ActionError(_("Unknown unit code."), field="unit_code", code=ErrorCode.NOT_FOUND)
+    return place, unit
 
 
 def _managed_user(request: AuthedRequest, user_id: int) -> User:

@@ -283,7 +283,7 @@ class CalendarOverride(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date} {'working' if self.is_working_day else 'rest'}"
+        return self.date.isoformat()
 
 
 class Notification(models.Model):

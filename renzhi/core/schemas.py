@@ -115,6 +115,9 @@ class UserIn(Schema):
     password: str
     display_name: str = ""
     phone: str | None = None
+    role: str | None = None
+    place_code: str | None = None
+    unit_code: str | None = None
 
 
 class RegisterIn(Schema):

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -265,11 +264,7 @@ def users(request: AuthedRequest) -> HttpResponse:
 
 @requires(Perm.MANAGE_USERS)
 def user_create(request: AuthedRequest) -> HttpResponse:
-    """A new account with, optionally, its first role, in one transaction.
-
-    A jurisdiction administrator must give the first role at once: an account without a role
-    or home place lies outside every jurisdiction and they could not find it again.
-    """
+    """A new account with, optionally, its first role (required for jurisdiction admins)."""
     actor = request.user
     form = forms.CreateUserForm(
         request.POST or None, role_required=not scope.is_global_admin(actor), **_role_options(actor)
@@ -277,18 +272,16 @@ def user_create(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                account = actions.create_user(
-                    actor,
-                    username=data["username"],
-                    password=data["password"],
-                    display_name=data["display_name"],
-                    phone=data["phone"] or None,
-                )
-                if data["role"]:
-                    actions.grant_role(
-                        actor, account, role=data["role"], place=data["place"], unit=data["unit"]
-                    )
+            account = actions.create_user(
+                actor,
+                username=data["username"],
+                password=data["password"],
+                display_name=data["display_name"],
+                phone=data["phone"] or None,
+                role=data["role"] or None,
+                place=data["place"],
+                unit=data["unit"],
+            )
         except ActionError as error:
             forms.show_errors(form, error)
         else:

@@ -627,3 +627,43 @@ def test_revoking_a_role_through_the_api_writes_one_event(world, api_client):
     assert not Membership.objects.filter(pk=membership.pk).exists()
     assert AuditEvent.objects.count() == before + 1
     assert AuditEvent.objects.order_by("-seq").first().verb == "membership.revoke"
+
+
+def test_a_street_admin_creates_an_account_together_with_its_first_role(world):
+    account = actions.create_user(
+        world.adam, username="liuyang", password="Grid2026work", role="grid_worker",
+        place=world.grid_a2,
+    )
+
+    assert list(account.memberships.values_list("role", "place__code")) == [
+        ("grid_worker", "110105001001002")
+    ]
+    assert list(AuditEvent.objects.order_by("seq").values_list("verb", flat=True)) == [
+        "user.create", "membership.grant",
+    ]
+
+
+def test_a_street_admin_cannot_create_an_account_without_a_role(world):
+    assert_refused(
+        partial(actions.create_user, world.adam, username="liuyang", password="Grid2026work"),
+        "role", ErrorCode.REQUIRED,
+    )
+
+
+def test_a_first_role_outside_the_admins_street_leaves_no_account_behind(world):
+    before = counts()
+    with pytest.raises(ActionError):
+        actions.create_user(world.adam, username="liuyang", password="Grid2026work",
+                            role="community_staff", place=world.community_b)
+    assert counts() == before
+
+
+def test_the_api_removes_a_calendar_override(world, api_client):
+    client = api_client.as_user(world.root)
+    client.post_json("/api/calendar/overrides", {"date": "2027-01-04", "is_working_day": False})
+
+    response = client.delete("/api/calendar/overrides/2027-01-04")
+
+    assert response.status_code == 200 and response.json()["is_working_day"] is True
+    assert not CalendarOverride.objects.exists()
+    assert client.delete("/api/calendar/overrides/2027-01-04").status_code == 404

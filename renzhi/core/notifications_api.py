@@ -1,0 +1,79 @@
+"""The in-app inbox over the JSON API, mounted at /api/notifications: each account reads and
+marks only its own messages (others' are answered 404)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from renzhi.core.errors import ActionError, ErrorCode
+from renzhi.core.models import Notification, User
+
+router = Router(tags=["notifications"])
+
+
+class Page(PageNumberPagination):
+    """50 a page by default, at most 500. (Class attributes would not do: ninja's constructor
+    overwrites them with its global defaults.)"""
+
+    def __init__(self, page_size: int = 50, max_page_size: int = 500, **kwargs):
+        super().__init__(page_size=page_size, max_page_size=max_page_size, **kwargs)
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    title: str
+    body: str
+    link: str
+    object_type: str
+    object_id: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class UnreadOut(Schema):
+    unread: int
+
+
+@router.get("/", response=list[NotificationOut], summary="My inbox, newest first")
+@paginate(Page)
+def inbox(request: HttpRequest, unread: bool = False):
+    qs = own(request.auth)
+    return qs.filter(read_at=None) if unread else qs
+
+
+@router.get("/unread-count", response=UnreadOut, summary="How many unread messages")
+def unread_count(request: HttpRequest):
+    return {"unread": own(request.auth).filter(read_at=None).count()}
+
+
+@router.post("/read-all", response=UnreadOut, summary="Mark every message read")
+def read_all(request: HttpRequest):
+    mark_read(request.auth, own(request.auth))
+    return {"unread": 0}
+
+
+@router.post("/{int:notification_id}/read", response=NotificationOut, summary="Mark one read")
+def read_one(request: HttpRequest, notification_id: int):
+    qs = own(request.auth).filter(pk=notification_id)
+    if not qs.exists():
+        raise ActionError(_("No such message."), field="notification_id", code=ErrorCode.NOT_FOUND)
+    mark_read(request.auth, qs)
+    return qs.get()
+
+
+def own(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def mark_read(user: User, notifications: QuerySet[Notification]) -> int:
+    """Stamp unread messages of `user` as read. Idempotent; reading one's own inbox is not a
+    governance act, so no audit event."""
+    return notifications.filter(user=user, read_at=None).update(read_at=timezone.now())
