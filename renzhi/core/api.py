@@ -1,4 +1,5 @@
-"""Core JSON API: who am I, places and lookup, units, accounts and roles, tokens, calendar, audit."""
+"""Core JSON API: who am I, places and lookup, units, accounts and roles, tokens, calendar,
+audit."""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ from ninja.pagination import PageNumberPagination, paginate
 from renzhi.core import actions, geo, queries, scope, workdays
 from renzhi.core.errors import ActionError, ErrorCode, PermissionRefused, fields_renamed
 from renzhi.core.http import AuthedRequest
-from renzhi.core.models import ApiToken, AuditEvent, CalendarOverride, Membership, Place, PlaceLevel, Unit, User
+from renzhi.core.models import (
+    ApiToken,
+    AuditEvent,
+    CalendarOverride,
+    Membership,
+    Place,
+    PlaceLevel,
+    Unit,
+    User,
+)
 from renzhi.core.permissions import Perm, has_perm
 from renzhi.core.schemas import (
     ActiveIn,
@@ -49,38 +59,60 @@ class Page(PageNumberPagination):
 
 # --- me / registration ----------------------------------------------------------------------
 
+
 @router.get("/me", response=MeOut, summary="The current account and its roles")
 def me(request: AuthedRequest):
     user = request.auth
     ms = scope.memberships(user)
     return {
-        "id": user.id, "username": user.username, "display_name": user.display_name,
-        "phone": user.phone or "", "roles": sorted({m.role for m in ms}),
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "phone": user.phone or "",
+        "roles": sorted({m.role for m in ms}),
         "memberships": [_membership(m) for m in ms],
     }
 
 
-@router.post("/auth/register", auth=None, response={201: MeOut}, summary="Resident self-registration")
+@router.post(
+    "/auth/register", auth=None, response={201: MeOut}, summary="Resident self-registration"
+)
 def register(request: AuthedRequest, payload: RegisterIn):
     home = None
     if payload.community_code:
         home = Place.objects.filter(code=payload.community_code).first()
         if home is None:
-            raise ActionError(_("Unknown community code."), field="community_code", code=ErrorCode.NOT_FOUND)
+            raise ActionError(
+                _("Unknown community code."), field="community_code", code=ErrorCode.NOT_FOUND
+            )
     with fields_renamed({"home_place": "community_code"}):
-        user = actions.register_resident(phone=payload.phone, password=payload.password,
-                                         display_name=payload.display_name, home_place=home)
-    return 201, {"id": user.id, "username": user.username, "display_name": user.display_name,
-                 "phone": user.phone or "", "roles": ["resident"],
-                 "memberships": [_membership(m) for m in user.memberships.all()]}
+        user = actions.register_resident(
+            phone=payload.phone,
+            password=payload.password,
+            display_name=payload.display_name,
+            home_place=home,
+        )
+    return 201, {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "phone": user.phone or "",
+        "roles": ["resident"],
+        "memberships": [_membership(m) for m in user.memberships.all()],
+    }
 
 
 # --- places ---------------------------------------------------------------------------------
 
+
 @router.get("/places", response=list[PlaceOut], summary="Places in my jurisdiction")
 @paginate(Page)
-def list_places(request: AuthedRequest, level: str | None = None, parent: str | None = None,
-                q: str | None = None):
+def list_places(
+    request: AuthedRequest,
+    level: str | None = None,
+    parent: str | None = None,
+    q: str | None = None,
+):
     _require(request, Perm.VIEW_PLACES)
     qs = queries.places_for(request.auth).select_related("parent")
     if level:
@@ -101,10 +133,18 @@ def places_geojson(request: AuthedRequest, level: str = PlaceLevel.GRID, within:
     return {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "id": p.code, "geometry": p.boundary,
-             "properties": {"code": p.code, "name": p.name, "level": p.level,
-                            "parent_code": p.parent.code if p.parent_id else None,
-                            "population": p.population}}
+            {
+                "type": "Feature",
+                "id": p.code,
+                "geometry": p.boundary,
+                "properties": {
+                    "code": p.code,
+                    "name": p.name,
+                    "level": p.level,
+                    "parent_code": p.parent.code if p.parent is not None else None,
+                    "population": p.population,
+                },
+            }
             for p in qs.select_related("parent").order_by("code")
         ],
     }
@@ -132,23 +172,43 @@ def create_place(request: AuthedRequest, payload: PlaceIn):
     if payload.parent_code:
         parent = Place.objects.filter(code=payload.parent_code).first()
         if parent is None:
-            raise ActionError(_("Unknown parent code."), field="parent_code", code=ErrorCode.NOT_FOUND)
+            raise ActionError(
+                _("Unknown parent code."), field="parent_code", code=ErrorCode.NOT_FOUND
+            )
     with fields_renamed({"parent": "parent_code"}):
-        place = actions.create_place(request.auth, level=payload.level, code=payload.code,
-                                     name=payload.name, parent=parent, boundary=payload.boundary,
-                                     population=payload.population)
-    return 201, {**PlaceOut.from_place(place), "boundary": place.boundary, "full_name": place.full_name}
+        place = actions.create_place(
+            request.auth,
+            level=payload.level,
+            code=payload.code,
+            name=payload.name,
+            parent=parent,
+            boundary=payload.boundary,
+            population=payload.population,
+        )
+    return 201, {
+        **PlaceOut.from_place(place),
+        "boundary": place.boundary,
+        "full_name": place.full_name,
+    }
 
 
-@router.patch("/places/{code}", response=PlaceDetailOut, summary="Rename, re-draw or set population")
+@router.patch(
+    "/places/{code}", response=PlaceDetailOut, summary="Rename, re-draw or set population"
+)
 def update_place(request: AuthedRequest, code: str, payload: PlacePatch):
     place = get_object_or_404(queries.places_for(request.auth), code=code)
-    place = actions.update_place(request.auth, place, name=payload.name, boundary=payload.boundary,
-                                 population=payload.population)
+    place = actions.update_place(
+        request.auth,
+        place,
+        name=payload.name,
+        boundary=payload.boundary,
+        population=payload.population,
+    )
     return {**PlaceOut.from_place(place), "boundary": place.boundary, "full_name": place.full_name}
 
 
 # --- units ----------------------------------------------------------------------------------
+
 
 @router.get("/units", response=list[UnitOut], summary="Handling units in my jurisdiction")
 @paginate(Page)
@@ -172,15 +232,25 @@ def create_unit(request: AuthedRequest, payload: UnitIn):
     places = list(Place.objects.filter(code__in=payload.place_codes))
     missing = set(payload.place_codes) - {p.code for p in places}
     if missing:
-        raise ActionError(_("Unknown place codes: %(codes)s") % {"codes": ", ".join(sorted(missing))},
-                          field="place_codes", code=ErrorCode.NOT_FOUND)
+        raise ActionError(
+            _("Unknown place codes: %(codes)s") % {"codes": ", ".join(sorted(missing))},
+            field="place_codes",
+            code=ErrorCode.NOT_FOUND,
+        )
     with fields_renamed({"places": "place_codes"}):
-        unit = actions.create_unit(request.auth, code=payload.code, name=payload.name,
-                                   kind=payload.kind, contact_phone=payload.contact_phone, places=places)
+        unit = actions.create_unit(
+            request.auth,
+            code=payload.code,
+            name=payload.name,
+            kind=payload.kind,
+            contact_phone=payload.contact_phone,
+            places=places,
+        )
     return 201, _unit(unit)
 
 
 # --- users and roles ------------------------------------------------------------------------
+
 
 @router.get("/users", response=list[UserOut], summary="Accounts I administer")
 @paginate(Page)
@@ -196,7 +266,9 @@ def list_users(request: AuthedRequest, q: str | None = None, role: str | None = 
 
 @router.get("/users/{user_id}", response=UserOut)
 def get_user(request: AuthedRequest, user_id: int):
-    user = get_object_or_404(queries.users_for(request.auth).prefetch_related(_memberships_prefetch()), pk=user_id)
+    user = get_object_or_404(
+        queries.users_for(request.auth).prefetch_related(_memberships_prefetch()), pk=user_id
+    )
     return UserOut.from_user(user, show_phone=True)
 
 
@@ -204,9 +276,16 @@ def get_user(request: AuthedRequest, user_id: int):
 def create_user(request: AuthedRequest, payload: UserIn):
     place, unit = _place_and_unit(payload.place_code, payload.unit_code)
     with fields_renamed({"place": "place_code", "unit": "unit_code"}):
-        user = actions.create_user(request.auth, username=payload.username,
-                                   password=payload.password, display_name=payload.display_name,
-                                   phone=payload.phone, role=payload.role, place=place, unit=unit)
+        user = actions.create_user(
+            request.auth,
+            username=payload.username,
+            password=payload.password,
+            display_name=payload.display_name,
+            phone=payload.phone,
+            role=payload.role,
+            place=place,
+            unit=unit,
+        )
     return 201, UserOut.from_user(user, show_phone=True)
 
 
@@ -215,13 +294,17 @@ def grant_role(request: AuthedRequest, user_id: int, payload: RoleIn):
     user = _managed_user(request, user_id)
     place, unit = _place_and_unit(payload.place_code, payload.unit_code)
     with fields_renamed({"place": "place_code", "unit": "unit_code"}):
-        membership = actions.grant_role(request.auth, user, role=payload.role, place=place, unit=unit)
+        membership = actions.grant_role(
+            request.auth, user, role=payload.role, place=place, unit=unit
+        )
     return 201, _membership(membership)
 
 
 @router.delete("/memberships/{membership_id}", response={204: None})
 def revoke_role(request: AuthedRequest, membership_id: int):
-    membership = get_object_or_404(Membership, pk=membership_id, user__in=queries.users_for(request.auth))
+    membership = get_object_or_404(
+        Membership, pk=membership_id, user__in=queries.users_for(request.auth)
+    )
     actions.revoke_role(request.auth, membership)
     return 204, None
 
@@ -241,12 +324,15 @@ def set_active(request: AuthedRequest, user_id: int, payload: ActiveIn):
 
 # --- tokens ---------------------------------------------------------------------------------
 
+
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens")
 def list_tokens(request: AuthedRequest):
     return list(ApiToken.objects.filter(user=request.auth).order_by("-created_at"))
 
 
-@router.post("/tokens", response={201: TokenCreatedOut}, summary="Issue a token (the key is shown once)")
+@router.post(
+    "/tokens", response={201: TokenCreatedOut}, summary="Issue a token (the key is shown once)"
+)
 def issue_token(request: AuthedRequest, payload: TokenIn):
     token, raw = actions.issue_api_token(request.auth, payload.name)
     return 201, {**TokenOut.from_orm(token).dict(), "key": raw}
@@ -259,6 +345,7 @@ def revoke_token(request: AuthedRequest, token_id: int):
 
 
 # --- calendar -------------------------------------------------------------------------------
+
 
 @router.get("/calendar", response=list[CalendarDayOut], summary="Working days in a date range")
 def calendar(request: AuthedRequest, start: dt.date, end: dt.date):
@@ -278,8 +365,9 @@ def calendar_deadline(request: AuthedRequest, start: dt.datetime, hours: float):
 
 @router.post("/calendar/overrides", response={201: CalendarDayOut})
 def set_override(request: AuthedRequest, payload: CalendarOverrideIn):
-    actions.set_calendar_override(request.auth, date=payload.date, is_working_day=payload.is_working_day,
-                                  note=payload.note)
+    actions.set_calendar_override(
+        request.auth, date=payload.date, is_working_day=payload.is_working_day, note=payload.note
+    )
     return 201, workdays.day_info(payload.date)
 
 
@@ -292,10 +380,15 @@ def remove_override(request: AuthedRequest, date: dt.date):
 
 # --- audit ----------------------------------------------------------------------------------
 
+
 @router.get("/audit", response=list[AuditEventOut], summary="The audit chain (administrators)")
 @paginate(Page)
-def audit_events(request: AuthedRequest, object_type: str | None = None, object_id: str | None = None,
-                 verb: str | None = None):
+def audit_events(
+    request: AuthedRequest,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    verb: str | None = None,
+):
     if not (has_perm(request.auth, Perm.VIEW_AUDIT) and scope.is_global_admin(request.auth)):
         raise PermissionRefused(_("Only a system administrator can read the audit chain."))
     qs = AuditEvent.objects.order_by("-seq")
@@ -310,16 +403,29 @@ def audit_events(request: AuthedRequest, object_type: str | None = None, object_
 
 # --- helpers --------------------------------------------------------------------------------
 
+
 def _membership(m: Membership) -> dict:
-    return {"id": m.id, "role": m.role, "role_label": str(m.get_role_display()),
-            "place_code": m.place.code if m.place else None, "place_name": m.place.name if m.place else None,
-            "unit_code": m.unit.code if m.unit else None, "unit_name": m.unit.name if m.unit else None}
+    return {
+        "id": m.id,
+        "role": m.role,
+        "role_label": str(m.get_role_display()),
+        "place_code": m.place.code if m.place else None,
+        "place_name": m.place.name if m.place else None,
+        "unit_code": m.unit.code if m.unit else None,
+        "unit_name": m.unit.name if m.unit else None,
+    }
 
 
 def _unit(u: Unit) -> dict:
-    return {"code": u.code, "name": u.name, "kind": u.kind, "kind_label": str(u.get_kind_display()),
-            "contact_phone": u.contact_phone, "active": u.active,
-            "place_codes": sorted(p.code for p in u.places.all())}
+    return {
+        "code": u.code,
+        "name": u.name,
+        "kind": u.kind,
+        "kind_label": str(u.get_kind_display()),
+        "contact_phone": u.contact_phone,
+        "active": u.active,
+        "place_codes": sorted(p.code for p in u.places.all()),
+    }
 
 
 def _require(request: AuthedRequest, perm: Perm) -> None:
@@ -327,12 +433,16 @@ def _require(request: AuthedRequest, perm: Perm) -> None:
         raise PermissionRefused(_("Your role does not allow this action."))
 
 
-def _place_and_unit(place_code: str | None, unit_code: str | None) -> tuple[Place | None, Unit | None]:
+def _place_and_unit(
+    place_code: str | None, unit_code: str | None
+) -> tuple[Place | None, Unit | None]:
     place = unit = None
     if place_code:
         place = Place.objects.filter(code=place_code).first()
         if place is None:
-            raise ActionError(_("Unknown place code."), field="place_code", code=ErrorCode.NOT_FOUND)
+            raise ActionError(
+                _("Unknown place code."), field="place_code", code=ErrorCode.NOT_FOUND
+            )
     if unit_code:
         unit = Unit.objects.filter(code=unit_code).first()
         if unit is None:

@@ -48,10 +48,18 @@ class FieldError:
 class ActionError(Exception):
     """A refused action. Carries one or more field errors; nothing was changed."""
 
-    def __init__(self, message: str = "", *, field: str | None = None,
-                 code: ErrorCode = ErrorCode.INVALID, errors: list[FieldError] | None = None):
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        field: str | None = None,
+        code: ErrorCode = ErrorCode.INVALID,
+        errors: list[FieldError] | None = None,
+    ):
         self.errors = errors or [FieldError(field, code, str(message))]
-        super().__init__("; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in self.errors))
+        super().__init__(
+            "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in self.errors)
+        )
 
     @property
     def status(self) -> int:
@@ -72,5 +80,7 @@ def fields_renamed(mapping: dict[str, str]) -> Iterator[None]:
     try:
         yield
     except ActionError as exc:
-        exc.errors = [FieldError(mapping.get(e.field or "", e.field), e.code, e.message) for e in exc.errors]
+        exc.errors = [
+            FieldError(mapping.get(e.field or "", e.field), e.code, e.message) for e in exc.errors
+        ]
         raise

@@ -28,5 +28,12 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
     with transaction.atomic():
-        audit.record(None, "auth.login_failed", None, object_type="core.user", object_id="",
-                     label=username, after={"result": "failure", "username": username})
+        audit.record(
+            None,
+            "auth.login_failed",
+            None,
+            object_type="core.user",
+            object_id="",
+            label=username,
+            after={"result": "failure", "username": username},
+        )

@@ -15,7 +15,9 @@ class AuditContextMiddleware:
 
     def __call__(self, request):
         token = current_request.set(
-            RequestInfo(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300])
+            RequestInfo(
+                ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300]
+            )
         )
         try:
             return self.get_response(request)

@@ -40,7 +40,11 @@ class Place(models.Model):
     name = models.CharField(_("name"), max_length=100)
     level = models.CharField(_("level"), max_length=10, choices=PlaceLevel.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     # GeoJSON geometry (Polygon or MultiPolygon, WGS84 lng/lat) and its bounding box.
@@ -114,7 +118,9 @@ class Unit(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
-    places = models.ManyToManyField(Place, verbose_name=_("places covered"), related_name="units", blank=True)
+    places = models.ManyToManyField(
+        Place, verbose_name=_("places covered"), related_name="units", blank=True
+    )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -133,7 +139,11 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=20, null=True, blank=True, unique=True)
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
     home_place = models.ForeignKey(
-        Place, verbose_name=_("home place"), null=True, blank=True, on_delete=models.PROTECT,
+        Place,
+        verbose_name=_("home place"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="residents",
     )
 
@@ -177,8 +187,12 @@ class Membership(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    place = models.ForeignKey(Place, verbose_name=_("place"), null=True, blank=True, on_delete=models.PROTECT)
-    unit = models.ForeignKey(Unit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT)
+    place = models.ForeignKey(
+        Place, verbose_name=_("place"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -187,18 +201,30 @@ class Membership(models.Model):
         constraints = [
             # One constraint per binding shape: NULLs are distinct in unique indexes, and
             # SQLite has no NULLS NOT DISTINCT, so partial indexes carry the rule on both.
-            models.UniqueConstraint(fields=["user", "role", "place"], name="membership_unique_place",
-                                    condition=Q(place__isnull=False, unit__isnull=True)),
-            models.UniqueConstraint(fields=["user", "role", "unit"], name="membership_unique_unit",
-                                    condition=Q(unit__isnull=False, place__isnull=True)),
-            models.UniqueConstraint(fields=["user", "role"], name="membership_unique_global",
-                                    condition=Q(place__isnull=True, unit__isnull=True)),
+            models.UniqueConstraint(
+                fields=["user", "role", "place"],
+                name="membership_unique_place",
+                condition=Q(place__isnull=False, unit__isnull=True),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "unit"],
+                name="membership_unique_unit",
+                condition=Q(unit__isnull=False, place__isnull=True),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                name="membership_unique_global",
+                condition=Q(place__isnull=True, unit__isnull=True),
+            ),
             # A unit handler belongs to a unit; every other role is bound to a place, except a
             # system administrator with no place, who is global.
             models.CheckConstraint(
                 condition=(Q(role=Role.UNIT_HANDLER, unit__isnull=False, place__isnull=True))
-                | (~Q(role=Role.UNIT_HANDLER) & Q(unit__isnull=True)
-                   & (Q(place__isnull=False) | Q(role__in=[Role.ADMIN, Role.RESIDENT]))),
+                | (
+                    ~Q(role=Role.UNIT_HANDLER)
+                    & Q(unit__isnull=True)
+                    & (Q(place__isnull=False) | Q(role__in=[Role.ADMIN, Role.RESIDENT]))
+                ),
                 name="membership_binding_matches_role",
             ),
         ]
@@ -236,7 +262,9 @@ class AuditEvent(models.Model):
 
     seq = models.BigIntegerField(unique=True)
     at = models.DateTimeField()
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_label = models.CharField(max_length=150, blank=True)
     verb = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64, blank=True)
@@ -268,9 +296,13 @@ class AuditHead(models.Model):
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"head at #{self.seq}"
+
 
 class CalendarOverride(models.Model):
-    """An admin's correction of the holiday calendar for a date (e.g. a year chinesecalendar lacks)."""
+    """An admin's correction of the holiday calendar for a date (e.g. a year chinesecalendar
+    lacks)."""
 
     date = models.DateField(_("date"), unique=True)
     is_working_day = models.BooleanField(_("working day"))

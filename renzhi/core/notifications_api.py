@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from renzhi.core.errors import ActionError, ErrorCode
+from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Notification, User
 
 router = Router(tags=["notifications"])
@@ -44,24 +44,24 @@ class UnreadOut(Schema):
 
 @router.get("/", response=list[NotificationOut], summary="My inbox, newest first")
 @paginate(Page)
-def inbox(request: HttpRequest, unread: bool = False):
+def inbox(request: AuthedRequest, unread: bool = False):
     qs = own(request.auth)
     return qs.filter(read_at=None) if unread else qs
 
 
 @router.get("/unread-count", response=UnreadOut, summary="How many unread messages")
-def unread_count(request: HttpRequest):
+def unread_count(request: AuthedRequest):
     return {"unread": own(request.auth).filter(read_at=None).count()}
 
 
 @router.post("/read-all", response=UnreadOut, summary="Mark every message read")
-def read_all(request: HttpRequest):
+def read_all(request: AuthedRequest):
     mark_read(request.auth, own(request.auth))
     return {"unread": 0}
 
 
 @router.post("/{int:notification_id}/read", response=NotificationOut, summary="Mark one read")
-def read_one(request: HttpRequest, notification_id: int):
+def read_one(request: AuthedRequest, notification_id: int):
     qs = own(request.auth).filter(pk=notification_id)
     if not qs.exists():
         raise ActionError(_("No such message."), field="notification_id", code=ErrorCode.NOT_FOUND)

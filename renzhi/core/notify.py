@@ -53,19 +53,31 @@ class WeChatLogSender(Sender):
 
 
 def notify(users: list[User] | User, message: Message) -> None:
-    """Write the inbox rows now (inside the caller's transaction) and run other senders on commit."""
+    """Write the inbox rows now (inside the caller's transaction) and run other senders on
+    commit."""
     recipients = [users] if isinstance(users, User) else [u for u in users if u is not None]
     recipients = list({u.pk: u for u in recipients}.values())
     if not recipients:
         return
-    Notification.objects.bulk_create([
-        Notification(user=u, kind=message.kind, title=message.title[:200], body=message.body,
-                     link=message.link[:300], object_type=message.object_type,
-                     object_id=message.object_id)
-        for u in recipients
-    ])
-    senders = [import_string(path)() for path in getattr(settings, "RENZHI_NOTIFICATION_SENDERS", [])]
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                user=u,
+                kind=message.kind,
+                title=message.title[:200],
+                body=message.body,
+                link=message.link[:300],
+                object_type=message.object_type,
+                object_id=message.object_id,
+            )
+            for u in recipients
+        ]
+    )
+    senders = [
+        import_string(path)() for path in getattr(settings, "RENZHI_NOTIFICATION_SENDERS", [])
+    ]
     if senders:
+
         def deliver() -> None:
             for user in recipients:
                 for sender in senders:

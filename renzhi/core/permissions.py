@@ -62,7 +62,9 @@ def require(user: User | None, perm: Perm, place: Place | None = None) -> None:
         raise PermissionRefused(_("Please log in first."))
     if not has_perm(user, perm, place):
         if place is not None and has_perm(user, perm):
-            raise PermissionRefused(_("“%(place)s” is outside your jurisdiction.") % {"place": place.name})
+            raise PermissionRefused(
+                _("“%(place)s” is outside your jurisdiction.") % {"place": place.name}
+            )
         raise PermissionRefused(_("Your role does not allow this action."))
 
 

@@ -41,6 +41,10 @@ def users_for(user: User | None) -> QuerySet[User]:
     condition = Q(pk__in=[])
     for code in codes:
         condition |= Q(home_place__code__startswith=code)
-        condition |= Q(pk__in=Membership.objects.filter(place__code__startswith=code).values("user_id"))
-        condition |= Q(pk__in=Membership.objects.filter(unit__places__code__startswith=code).values("user_id"))
+        condition |= Q(
+            pk__in=Membership.objects.filter(place__code__startswith=code).values("user_id")
+        )
+        condition |= Q(
+            pk__in=Membership.objects.filter(unit__places__code__startswith=code).values("user_id")
+        )
     return User.objects.filter(condition)

@@ -23,8 +23,12 @@ class PlaceOut(Schema):
     @staticmethod
     def from_place(p) -> dict:
         return {
-            "code": p.code, "name": p.name, "level": p.level, "level_label": str(p.get_level_display()),
-            "parent_code": p.parent.code if p.parent_id else None, "population": p.population,
+            "code": p.code,
+            "name": p.name,
+            "level": p.level,
+            "level_label": str(p.get_level_display()),
+            "parent_code": p.parent.code if p.parent_id else None,
+            "population": p.population,
             "bbox": [p.min_lng, p.min_lat, p.max_lng, p.max_lat] if p.min_lng is not None else None,
             "centre": [p.centre_lng, p.centre_lat] if p.centre_lng is not None else None,
         }
@@ -98,13 +102,23 @@ class UserOut(Schema):
     @staticmethod
     def from_user(u, *, show_phone: bool = False) -> dict:
         return {
-            "id": u.id, "username": u.username if show_phone or not u.phone or u.username != u.phone else mask_phone(u.username),
-            "display_name": u.display_name, "phone": (u.phone or "") if show_phone else mask_phone(u.phone),
+            "id": u.id,
+            "username": u.username
+            if show_phone or not u.phone or u.username != u.phone
+            else mask_phone(u.username),
+            "display_name": u.display_name,
+            "phone": (u.phone or "") if show_phone else mask_phone(u.phone),
             "is_active": u.is_active,
             "memberships": [
-                {"id": m.id, "role": m.role, "role_label": str(m.get_role_display()),
-                 "place_code": m.place.code if m.place else None, "place_name": m.place.name if m.place else None,
-                 "unit_code": m.unit.code if m.unit else None, "unit_name": m.unit.name if m.unit else None}
+                {
+                    "id": m.id,
+                    "role": m.role,
+                    "role_label": str(m.get_role_display()),
+                    "place_code": m.place.code if m.place else None,
+                    "place_name": m.place.name if m.place else None,
+                    "unit_code": m.unit.code if m.unit else None,
+                    "unit_name": m.unit.name if m.unit else None,
+                }
                 for m in u.memberships.all()
             ],
         }

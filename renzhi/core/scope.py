@@ -48,10 +48,15 @@ def is_global_admin(user: User | None) -> bool:
     return any(m.role == Role.ADMIN and m.place_id is None for m in memberships(user))
 
 
-def scope_filter(user: User | None, *, place_field: str | None = "place",
-                 unit_field: str | None = None, owner_field: str | None = None,
-                 code_field: str | None = None,
-                 roles_allowed: Iterable[str] | None = None) -> Q | None:
+def scope_filter(
+    user: User | None,
+    *,
+    place_field: str | None = "place",
+    unit_field: str | None = None,
+    owner_field: str | None = None,
+    code_field: str | None = None,
+    roles_allowed: Iterable[str] | None = None,
+) -> Q | None:
     """A Q selecting what `user` may see, or None when it may see everything.
 
     `place_field` is the path to a Place (use "" when the queryset is of Place itself);
@@ -87,10 +92,16 @@ def scope_queryset(user: User | None, queryset: QuerySet[M], **kwargs) -> QueryS
     condition = scope_filter(user, **kwargs)
     if condition is None:
         return queryset
-    return queryset.filter(condition).distinct() if _may_duplicate(kwargs) else queryset.filter(condition)
+    return (
+        queryset.filter(condition).distinct()
+        if _may_duplicate(kwargs)
+        else queryset.filter(condition)
+    )
 
 
-def jurisdiction_codes(user: User | None, roles_allowed: Iterable[str] | None = None) -> list[str] | None:
+def jurisdiction_codes(
+    user: User | None, roles_allowed: Iterable[str] | None = None
+) -> list[str] | None:
     """Code prefixes of the user's jurisdictions; None means unlimited (global admin)."""
     allowed = set(roles_allowed) if roles_allowed is not None else None
     codes: list[str] = []

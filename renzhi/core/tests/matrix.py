@@ -60,7 +60,12 @@ def fetch_all(client, url: str) -> tuple[int, Any]:
             return 200, body  # not paginated (e.g. a GeoJSON FeatureCollection)
         batch = body["items"] if isinstance(body, dict) and "items" in body else body
         items.extend(batch)
-        if not isinstance(body, dict) or "count" not in body or len(items) >= body["count"] or not batch:
+        if (
+            not isinstance(body, dict)
+            or "count" not in body
+            or len(items) >= body["count"]
+            or not batch
+        ):
             return 200, items
         page += 1
 
@@ -71,12 +76,16 @@ def check_list(client, world, endpoint: ListEndpoint, username: str) -> None:
     expected = endpoint.expect[username]
     status, items = fetch_all(client, endpoint.url)
     if expected == DENY:
-        assert status in DENIED_STATUSES, f"{endpoint.name}: {username} should be refused, got {status}"
+        assert status in DENIED_STATUSES, (
+            f"{endpoint.name}: {username} should be refused, got {status}"
+        )
         return
     assert status == 200, f"{endpoint.name}: {username} should be allowed, got {status}"
     seen = set(endpoint.keys(items))
     extra, missing = seen - set(expected), set(expected) - seen
-    assert not extra, f"{endpoint.name}: {username} sees outside their jurisdiction: {sorted(extra)}"
+    assert not extra, (
+        f"{endpoint.name}: {username} sees outside their jurisdiction: {sorted(extra)}"
+    )
     assert not missing, f"{endpoint.name}: {username} misses {sorted(missing)}"
 
 
@@ -98,7 +107,9 @@ def check_page(client, world, endpoint: PageEndpoint, username: str) -> None:
     client.force_login(getattr(world, username))
     response = client.get(endpoint.url)
     if username in endpoint.allowed:
-        assert response.status_code == 200, f"{endpoint.name}: {username} got {response.status_code}"
+        assert response.status_code == 200, (
+            f"{endpoint.name}: {username} got {response.status_code}"
+        )
     else:
         refused = response.status_code in DENIED_STATUSES or (
             response.status_code == 302 and "/login" in response["Location"]

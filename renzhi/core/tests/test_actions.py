@@ -50,7 +50,7 @@ def default_language():
 
 
 def counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in MODELS}
+    return {model.__name__: model._default_manager.count() for model in MODELS}
 
 
 def assert_refused(run: Callable[[], object], field: str | None, code: ErrorCode) -> None:
@@ -396,6 +396,7 @@ def _one_event(verb: str, run: Callable[[], object]):
     result = run()
     assert AuditEvent.objects.count() == before + 1
     event = AuditEvent.objects.order_by("-seq").first()
+    assert event is not None
     assert event.verb == verb
     return result, event
 
@@ -631,7 +632,10 @@ def test_revoking_a_role_through_the_api_writes_one_event(world, api_client):
 
 def test_a_street_admin_creates_an_account_together_with_its_first_role(world):
     account = actions.create_user(
-        world.adam, username="liuyang", password="Grid2026work", role="grid_worker",
+        world.adam,
+        username="liuyang",
+        password="Grid2026work",
+        role="grid_worker",
         place=world.grid_a2,
     )
 
@@ -639,22 +643,29 @@ def test_a_street_admin_creates_an_account_together_with_its_first_role(world):
         ("grid_worker", "110105001001002")
     ]
     assert list(AuditEvent.objects.order_by("seq").values_list("verb", flat=True)) == [
-        "user.create", "membership.grant",
+        "user.create",
+        "membership.grant",
     ]
 
 
 def test_a_street_admin_cannot_create_an_account_without_a_role(world):
     assert_refused(
         partial(actions.create_user, world.adam, username="liuyang", password="Grid2026work"),
-        "role", ErrorCode.REQUIRED,
+        "role",
+        ErrorCode.REQUIRED,
     )
 
 
 def test_a_first_role_outside_the_admins_street_leaves_no_account_behind(world):
     before = counts()
     with pytest.raises(ActionError):
-        actions.create_user(world.adam, username="liuyang", password="Grid2026work",
-                            role="community_staff", place=world.community_b)
+        actions.create_user(
+            world.adam,
+            username="liuyang",
+            password="Grid2026work",
+            role="community_staff",
+            place=world.community_b,
+        )
     assert counts() == before
 
 

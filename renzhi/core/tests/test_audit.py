@@ -15,6 +15,7 @@ import sqlite3
 import threading
 import time
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command, execute_from_command_line
@@ -26,7 +27,8 @@ from django.utils import timezone
 from renzhi.core import audit
 from renzhi.core.models import AuditEvent, AuditHead, User
 
-REMOTE = {"REMOTE_ADDR": "203.0.113.7", "HTTP_USER_AGENT": "RenzhiTest/1.0 (审计)"}
+# Extra WSGI environ for the test client (typed like its `**extra: Any`).
+REMOTE: dict[str, Any] = {"REMOTE_ADDR": "203.0.113.7", "HTTP_USER_AGENT": "RenzhiTest/1.0 (审计)"}
 
 # Every column the hash covers that can hold a one-character change.
 FLIPPABLE_FIELDS = [
@@ -559,6 +561,7 @@ def _has_content(value) -> bool:
 
 def _tamper(row: AuditEvent, field: str, rng: random.Random) -> None:
     value = getattr(AuditEvent.objects.get(pk=row.pk), field)
+    new: object
     if field == "at":
         new = _flip_datetime(value, rng)
     elif field in ("before", "after"):
