@@ -11,11 +11,13 @@ every change and `verify_audit` passes.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -35,6 +37,9 @@ from renzhi.demo.city import (
     resident_count,
 )
 
+if TYPE_CHECKING:
+    from renzhi.demo.appeals import AppealReport
+
 LEVEL_ORDER = [PlaceLevel.DISTRICT, PlaceLevel.STREET, PlaceLevel.COMMUNITY, PlaceLevel.GRID]
 RESIDENT_BATCH = 5000
 
@@ -45,6 +50,7 @@ class BuildReport:
     scale: float
     created: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    appeals: AppealReport | None = None
 
     @property
     def changed(self) -> bool:
@@ -56,9 +62,18 @@ def build_city(
     scale: float = 1.0,
     *,
     residents: bool = True,
+    appeals: bool = False,
+    appeal_days: int | None = None,
+    appeal_end: dt.datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[City, BuildReport]:
-    """Generate the city for `seed` and load whatever of it is not in the database yet."""
+    """Generate the city for `seed` and load whatever of it is not in the database yet.
+
+    With `appeals`, also the appeal configuration (categories, routing table, SLA rules) and
+    `appeal_days` days of demo appeals ending at `appeal_end` (default: now); see
+    `renzhi.demo.appeals`. `manage.py demo_city` asks for them; library callers (benches,
+    tests) get places and people only unless they ask.
+    """
     started = time.perf_counter()
     city = generate_city(seed)
     report = BuildReport(seed=seed, scale=scale)
@@ -74,6 +89,28 @@ def build_city(
     if residents:
         report.created["residents"] = load_residents(city, resident_count(scale), password)
         say(f"residents: {report.created['residents']} created")
+    if appeals:
+        from renzhi.demo.appeal_config import load_appeal_config
+        from renzhi.demo.appeals import DEFAULT_APPEAL_DAYS, build_appeals
+
+        report.created.update(load_appeal_config(city))
+        say(
+            f"appeal configuration: {report.created['categories']} categories, "
+            f"{report.created['routing_rules']} routing rules, "
+            f"{report.created['sla_rules']} SLA rules created"
+        )
+        report.appeals = build_appeals(
+            city,
+            scale=scale,
+            days=appeal_days or DEFAULT_APPEAL_DAYS,
+            end=appeal_end,
+            say=say,
+        )
+        report.created["appeals"] = report.appeals.created
+        say(
+            f"appeals: {report.appeals.created} created with {report.appeals.events} "
+            "timeline events"
+        )
     report.seconds = time.perf_counter() - started
     return city, report
 
@@ -101,7 +138,7 @@ def load_places(city: City) -> int:
                 )
             Place.objects.bulk_create(batch)
             ids.update({p.code: p.pk for p in batch})
-        _record(
+        record(
             "demo.create_places",
             city,
             {"places": len(missing), **Counter(str(p.level) for p in missing)},
@@ -134,7 +171,7 @@ def load_units(city: City) -> int:
                 if code in place_ids
             ]
         )
-        _record(
+        record(
             "demo.create_units",
             city,
             {"units": len(missing), **Counter(str(u.kind) for u in missing)},
@@ -186,7 +223,7 @@ def load_accounts(city: City, password: _LazyPasswordHash) -> int:
                 for user, a in zip(users, missing, strict=True)
             ]
         )
-        _record(
+        record(
             "demo.create_accounts",
             city,
             {"accounts": len(missing), **Counter(str(a.role) for a in missing)},
@@ -210,7 +247,7 @@ def load_residents(city: City, count: int, password: _LazyPasswordHash) -> int:
             batch = [r for r in batch if r.phone not in taken]
             created += _insert_residents(batch, place_ids, password.value)
         if created:
-            _record("demo.create_residents", city, {"residents": created, "requested": count})
+            record("demo.create_residents", city, {"residents": created, "requested": count})
     return created
 
 
@@ -258,12 +295,13 @@ def _place_ids(codes: Iterable[str]) -> dict[str, int]:
     return dict(Place.objects.filter(code__in=set(codes)).values_list("code", "id"))
 
 
-def _record(verb: str, city: City, counts: dict) -> None:
+def record(verb: str, city: City, counts: dict, **details) -> None:
+    """The one audit event of a stage: what it created (and any `details` worth keeping)."""
     audit.record(
         None,
         verb,
         object_type="demo.city",
         object_id=DISTRICT_CODE,
         label=DISTRICT_NAME,
-        after={"seed": city.seed, "created": counts},
+        after={"seed": city.seed, "created": counts, **details},
     )

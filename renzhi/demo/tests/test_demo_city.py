@@ -31,7 +31,7 @@ def run(*args: str) -> str:
 
 @pytest.fixture
 def loaded(db):
-    return run()
+    return run("--no-appeals")
 
 
 def boundaries(level: str) -> dict[str, shapely.Geometry]:
@@ -170,7 +170,7 @@ def test_running_it_twice_changes_nothing(loaded):
         ]
 
     before = snapshot()
-    output = run()
+    output = run("--no-appeals")
     assert snapshot() == before
     assert translation.gettext("Everything was already there; nothing changed.") in output
 
@@ -247,8 +247,16 @@ def test_list_users_names_every_demo_account(db):
 
 
 def test_quiet_prints_nothing(db):
-    assert run("--quiet") == ""
+    assert run("--quiet", "--no-appeals") == ""
     assert Place.objects.count() == 76
+
+
+def test_no_appeals_loads_places_and_people_only(loaded):
+    from renzhi.appeals.models import Appeal, Category, RoutingRule, SlaRule
+
+    assert not Appeal.objects.exists()
+    assert not (Category.objects.exists() or RoutingRule.objects.exists())
+    assert not SlaRule.objects.exists()
 
 
 def _demo_usernames() -> list[str]:

@@ -1,18 +1,32 @@
-"""`manage.py demo_city`: load the demo city and print its demo logins. Safe to run again."""
+"""`manage.py demo_city`: load the demo city with its appeals and print its demo logins.
+
+Safe to run again: it creates only what is missing (demo appeals are generated once).
+"""
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count, Max, Min
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from renzhi.appeals.models import Appeal, State
 from renzhi.core.models import Membership, Place, Role, Unit, User
+from renzhi.core.workdays import LOCAL_TZ
+from renzhi.demo.appeals import DEFAULT_APPEAL_DAYS, EXTERNAL_REF_PREFIX, AppealReport
 from renzhi.demo.build import build_city
 from renzhi.demo.city import DEFAULT_SEED, DEMO_PASSWORD, DISTRICT_CODE, City, generate_city
 from renzhi.demo.logins import login_rows, render_table
 
 
 class Command(BaseCommand):
-    help = "Load the demo city (places, units, demo accounts, residents) and print the demo logins."
+    help = (
+        "Load the demo city (places, units, demo accounts, residents, ~18 months of appeals) "
+        "and print the demo logins."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -27,6 +41,24 @@ class Command(BaseCommand):
             default=1.0,
             help="multiplier for generated volumes, e.g. 10 for 20,000 residents",
         )
+        parser.add_argument(
+            "--no-appeals",
+            action="store_true",
+            help="load places, units and people only: no appeal configuration, no appeals",
+        )
+        parser.add_argument(
+            "--appeal-days",
+            type=int,
+            default=DEFAULT_APPEAL_DAYS,
+            help=f"days of demo appeals, ending now (default {DEFAULT_APPEAL_DAYS}, ~18 months)",
+        )
+        parser.add_argument(
+            "--appeal-end",
+            type=_moment,
+            default=None,
+            help="when the demo appeals end, e.g. 2026-03-31 or 2026-03-31T15:00 "
+            "(Asia/Shanghai; a date alone means noon); default now",
+        )
         parser.add_argument("--quiet", action="store_true", help="print nothing unless it fails")
         parser.add_argument(
             "--list-users",
@@ -37,15 +69,26 @@ class Command(BaseCommand):
     def handle(self, *args, seed: int, scale: float, quiet: bool, list_users: bool, **options):
         if scale < 0:
             raise CommandError("--scale must not be negative")
+        if options["appeal_days"] < 1:
+            raise CommandError("--appeal-days must be at least 1")
         if list_users:
             city = generate_city(seed)
             self.stdout.write(_table(city, city.accounts))
             return
         progress = self.stdout.write if options["verbosity"] > 1 and not quiet else None
-        city, report = build_city(seed, scale, progress=progress)
+        city, report = build_city(
+            seed,
+            scale,
+            appeals=not options["no_appeals"],
+            appeal_days=options["appeal_days"],
+            appeal_end=options["appeal_end"],
+            progress=progress,
+        )
         if quiet:
             return
         self.stdout.write(_summary(city, report.created, report.seconds))
+        if not options["no_appeals"]:
+            self.stdout.write(_appeal_summary(report.appeals))
         self.stdout.write("")
         self.stdout.write(_table(city, [a for a in city.accounts if a.featured]))
         self.stdout.write("")
@@ -93,6 +136,10 @@ def _summary(city: City, created, seconds: float) -> str:
             "units": _("units"),
             "accounts": _("demo accounts"),
             "residents": _("residents"),
+            "categories": _("appeal categories"),
+            "routing_rules": _("routing rules"),
+            "sla_rules": _("SLA rules"),
+            "appeals": _("appeals"),
         }
         made = ", ".join(f"{n} {labels.get(what, what)}" for what, n in created.items() if n)
         lines.append(
@@ -101,6 +148,62 @@ def _summary(city: City, created, seconds: float) -> str:
     else:
         lines.append(_("Everything was already there; nothing changed."))
     return "\n".join(lines)
+
+
+def _appeal_summary(report: AppealReport | None) -> str:
+    """Appeals in the database by state, and what this run generated."""
+    demo = Appeal.objects.filter(external_ref__startswith=EXTERNAL_REF_PREFIX)
+    by_state = dict(demo.values_list("state").annotate(n=Count("id")).order_by())
+    total = sum(by_state.values())
+    if not total:
+        return _("No demo appeals.")
+    states = _list_sep().join(
+        f"{State(s).label} {by_state[s]:,}" for s in State.values if by_state.get(s)
+    )
+    span = demo.aggregate(first=Min("received_at"), last=Max("received_at"))
+    lines = [
+        _("Demo appeals: %(total)s from %(first)s to %(last)s (%(states)s).")
+        % {
+            "total": f"{total:,}",
+            "first": timezone.localtime(span["first"]).date().isoformat(),
+            "last": timezone.localtime(span["last"]).date().isoformat(),
+            "states": states,
+        }
+    ]
+    if report is not None and report.created:
+        outbreaks = _list_sep().join(
+            f"{o.community_code}/{o.category_code} {o.start:%Y-%m-%d}+{o.days}d"
+            for o in report.outbreaks
+        )
+        lines.append(
+            _(
+                "Generated now: %(appeals)s appeals with %(events)s timeline events; injected "
+                "outbreaks (community/category start+days): %(outbreaks)s."
+            )
+            % {
+                "appeals": f"{report.created:,}",
+                "events": f"{report.events:,}",
+                "outbreaks": outbreaks or "-",
+            }
+        )
+    return "\n".join(lines)
+
+
+def _list_sep() -> str:
+    return "、" if (translation.get_language() or "").startswith("zh") else ", "
+
+
+def _moment(value: str) -> dt.datetime:
+    try:
+        if len(value) == 10:
+            moment = dt.datetime.combine(dt.date.fromisoformat(value), dt.time(12))
+        else:
+            moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date or date and time: {value!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL_TZ)
+    return moment
 
 
 def _table(city: City, accounts) -> str:
