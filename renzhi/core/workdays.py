@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import chinese_calendar
@@ -88,6 +88,8 @@ class WorkCalendar:
     """One read of the override table, reused for a whole computation."""
 
     periods: list[tuple[dt.time, dt.time]] | None = None
+    # Answers per day for this computation: deadlines walk the same days many times.
+    _days: dict[dt.date, bool] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.periods is None:
@@ -115,6 +117,12 @@ class WorkCalendar:
         return sum((_seconds(a, b) for a, b in self.periods or []), 0.0) / 3600
 
     def is_working_day(self, day: dt.date) -> bool:
+        cached = self._days.get(day)
+        if cached is None:
+            cached = self._days[day] = self._is_working_day(day)
+        return cached
+
+    def _is_working_day(self, day: dt.date) -> bool:
         if day in self.overrides:
             return self.overrides[day][0]
         try:

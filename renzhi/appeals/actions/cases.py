@@ -354,6 +354,7 @@ def merge(actor: User, appeal: Appeal, *, into: Appeal, note: str = "") -> Appea
                           % {"state": State(master.state).label}, field="into", code=ErrorCode.INVALID_STATE)
     before = appeal.state
     appeal.state, appeal.merged_into = State.MERGED, master
+    appeal.overdue = False
     _lapse_pending_extensions(appeal)
     _save(appeal)
     _log(appeal, actor, "merge", before, note=note or master.tracking_no, role=role,
@@ -453,6 +454,7 @@ def resolve(actor: User, appeal: Appeal, *, result: str, photos=()) -> Appeal:
     now = timezone.now()
     before = appeal.state
     appeal.state, appeal.result, appeal.resolved_at = State.RESOLVED, result, now
+    appeal.overdue = False  # lateness is kept in resolved_in_time; the flag marks open cases
     appeal.resolved_in_time = appeal.resolve_deadline is None or now <= appeal.resolve_deadline
     if appeal.dispatched_at:
         appeal.handling_hours = round(WorkCalendar().working_hours_between(appeal.dispatched_at, now), 3)
@@ -560,6 +562,7 @@ def withdraw(actor: User, appeal: Appeal, *, reason: str = "") -> Appeal:
     states.check("withdraw", appeal.state)
     before = appeal.state
     appeal.state, appeal.closed_at = State.WITHDRAWN, timezone.now()
+    appeal.overdue = False
     _lapse_pending_extensions(appeal)
     _save(appeal)
     _log(appeal, actor, "withdraw", before, note=reason, role=Role.RESIDENT)
