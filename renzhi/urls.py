@@ -1,14 +1,16 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from renzhi.api import api
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
+    path("appeals/dashboard/", include("renzhi.appeals.urls_dashboard")),
+    path("appeals/", include("renzhi.appeals.urls")),
     path("", include("renzhi.web.urls")),
 ]
 if settings.DEBUG:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from renzhi.appeals import context as appeal_pages
 from renzhi.core import scope
 from renzhi.core.permissions import Perm, has_perm
 
@@ -35,6 +36,12 @@ def may_read_audit(user) -> bool:
 # (label, url name, rule)
 ENTRIES: list[tuple[str | Promise, str, Rule]] = [
     (_("Home"), "web:home", None),
+    (_("Report a problem"), "appeals:new", appeal_pages.may_report),
+    (_("My appeals"), "appeals:mine", appeal_pages.may_report),
+    (_("Appeals"), "appeals:list", appeal_pages.may_work_appeals),
+    (_("Hotline entry"), "appeals:hotline", appeal_pages.may_take_calls),
+    (_("Patrol report"), "appeals:patrol", appeal_pages.may_patrol),
+    (_("Messages"), "appeals:inbox", None),
     (_("Places"), "web:places", Perm.VIEW_PLACES),
     (_("Units"), "web:units", Perm.VIEW_UNITS),
     (_("Users"), "web:users", Perm.MANAGE_USERS),
@@ -57,11 +64,8 @@ def allowed(user, rule: Rule) -> bool:
 def menu_for(user, path: str) -> list[NavItem]:
     if user is None or not user.is_authenticated:
         return []
-    items = []
-    for label, name, rule in ENTRIES:
-        if not allowed(user, rule):
-            continue
-        url = reverse(name)
-        active = path == url if url == "/" else path.startswith(url)
-        items.append(NavItem(str(label), url, active))
-    return items
+    visible = [(str(label), reverse(name)) for label, name, rule in ENTRIES if allowed(user, rule)]
+    # Only the longest matching entry is current: /appeals/hotline/ is "hotline", not also "appeals".
+    matches = [url for _label, url in visible if (path == url if url == "/" else path.startswith(url))]
+    current = max(matches, key=len, default=None)
+    return [NavItem(label, url, url == current) for label, url in visible]

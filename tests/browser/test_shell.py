@@ -7,18 +7,20 @@ from tests.browser.conftest import login, overflow_x, shot
 
 pytestmark = pytest.mark.browser
 
-STAFF_MENU = ["首页", "地点", "承办单位", "API 令牌"]
+STAFF_MENU = ["首页", "诉求", "消息", "地点", "承办单位", "API 令牌"]
+CALLS_MENU = ["首页", "诉求", "热线登记", "消息", "地点", "承办单位", "API 令牌"]
+RESIDENT_MENU = ["首页", "反映问题", "我的诉求", "消息"]
 MENUS = {
-    "alice": STAFF_MENU,
-    "bob": STAFF_MENU,
-    "charlie": ["首页"],
-    "ivy": ["首页"],
-    "dora": STAFF_MENU,
+    "alice": CALLS_MENU,
+    "bob": CALLS_MENU,
+    "charlie": RESIDENT_MENU,
+    "ivy": RESIDENT_MENU,
+    "dora": CALLS_MENU,
     "erin": STAFF_MENU,
-    "gina": STAFF_MENU,
+    "gina": ["首页", "诉求", "巡查上报", "消息", "地点", "承办单位", "API 令牌"],
     "frank": STAFF_MENU,
-    "adam": ["首页", "地点", "承办单位", "用户", "工作日历", "API 令牌"],
-    "root": ["首页", "地点", "承办单位", "用户", "工作日历", "审计", "API 令牌"],
+    "adam": ["首页", "诉求", "消息", "地点", "承办单位", "用户", "工作日历", "API 令牌"],
+    "root": ["首页", "诉求", "消息", "地点", "承办单位", "用户", "工作日历", "审计", "API 令牌"],
 }
 
 
