@@ -47,3 +47,9 @@ api.add_router("/", core_router)
 from renzhi.appeals.metrics_api import router as appeals_metrics_router  # noqa: E402
 
 api.add_router("/appeals/metrics", appeals_metrics_router)
+
+from renzhi.appeals.api import router as appeals_router  # noqa: E402
+from renzhi.core.notifications_api import router as notifications_router  # noqa: E402
+
+api.add_router("/appeals", appeals_router)
+api.add_router("/notifications", notifications_router)

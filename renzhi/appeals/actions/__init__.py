@@ -5,6 +5,7 @@
 - `imports`: Excel/CSV bulk intake
 """
 
+from renzhi.appeals.actions import config, imports  # noqa: F401 (modules: actions.config.…)
 from renzhi.appeals.actions.cases import *  # noqa: F403
 from renzhi.appeals.actions.cases import __all__ as _cases_all
 
