@@ -107,6 +107,7 @@ def build_chain_through_the_api(world, api_client) -> list[AuditEvent]:
             **REMOTE,
         )
     )
+    audit.sync_head()  # what the commit of each request would have done
     events = list(AuditEvent.objects.order_by("seq"))
     assert len(events) >= 8
     return events
@@ -244,14 +245,31 @@ def test_it_detects_a_deleted_last_row(world, api_client):
         call_command("verify_audit")
 
 
-def test_it_detects_a_head_rolled_back_over_the_last_row(world, api_client):
+def test_it_detects_a_head_whose_hash_is_not_its_events(world, api_client):
     events = build_chain_through_the_api(world, api_client)
-    AuditHead.objects.filter(pk=1).update(seq=events[-2].seq, hash=events[-2].hash)
+    AuditHead.objects.filter(pk=1).update(seq=events[-2].seq, hash=events[-1].hash)
 
     _, broken = audit.verify_chain()
 
     assert broken is not None
-    assert broken.event_id == events[-1].id
+    assert broken.event_id == events[-2].id
+
+
+def test_a_head_lagging_behind_the_last_commit_is_not_a_break(world, api_client):
+    # The head moves forward after commit; between the commit and that update it lags.
+    events = build_chain_through_the_api(world, api_client)
+    AuditHead.objects.filter(pk=1).update(seq=events[-2].seq, hash=events[-2].hash)
+
+    assert audit.verify_chain() == (len(events), None)
+
+
+def test_the_head_follows_the_last_event_after_commit(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        audit.record(None, "test.first", object_type="test", object_id="1")
+        last = audit.record(None, "test.second", object_type="test", object_id="2")
+
+    head = AuditHead.objects.get(pk=1)
+    assert (head.seq, head.hash) == (last.seq, last.hash)
 
 
 def test_it_detects_a_missing_chain_head(world, api_client):
@@ -265,7 +283,7 @@ def test_it_detects_a_missing_chain_head(world, api_client):
     assert "head" in broken.reason
 
 
-def test_events_appended_while_verifying_are_left_for_the_next_run(world, api_client, monkeypatch):
+def test_events_appended_after_the_head_was_read_are_verified_too(world, api_client, monkeypatch):
     events = build_chain_through_the_api(world, api_client)
     snapshot = AuditHead.objects.get(pk=1)  # what verify read before the writers went on
     with transaction.atomic():
@@ -273,7 +291,7 @@ def test_events_appended_while_verifying_are_left_for_the_next_run(world, api_cl
             audit.record(None, "test.later", object_type="test", object_id=str(i))
     monkeypatch.setattr(audit, "_read_head", lambda: snapshot)
 
-    assert audit.verify_chain() == (len(events), None)
+    assert audit.verify_chain() == (len(events) + 3, None)
 
 
 def test_an_empty_chain_verifies(db):
@@ -349,8 +367,7 @@ def test_a_long_chain_appended_by_audit_record_verifies(db):
 
 def append_synthetic_events(count: int) -> None:
     """Append `count` events hashed exactly as `audit.record` hashes them, in bulk."""
-    head, _ = AuditHead.objects.get_or_create(pk=1)
-    seq, prev = head.seq, head.hash
+    seq, prev = audit._tail()
     start = timezone.now()
     events = []
     for i in range(count):
@@ -373,7 +390,7 @@ def append_synthetic_events(count: int) -> None:
         event.hash = prev = audit.event_hash(event)
         events.append(event)
     AuditEvent.objects.bulk_create(events, batch_size=2_000)
-    AuditHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev)
+    audit.sync_head()
 
 
 # --- logins ---------------------------------------------------------------------------------
