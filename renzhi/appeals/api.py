@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field
 
 from renzhi.appeals import actions, excel, queries, states
@@ -81,6 +81,7 @@ from renzhi.appeals.schemas import (
 from renzhi.core import scope
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
 from renzhi.core.models import Place, Role, Unit, User
+from renzhi.core.pagination import Page
 from renzhi.core.privacy import mask_phone
 from renzhi.core.workdays import LOCAL_TZ
 
@@ -96,14 +97,6 @@ API_FIELDS = {
     "unit": "unit_code",
     "request": "extension_id",
 }
-
-
-class Page(PageNumberPagination):
-    """50 a page by default, at most 500. (Class attributes would not do: ninja's constructor
-    overwrites them with its global defaults.)"""
-
-    def __init__(self, page_size: int = 50, max_page_size: int = 500, **kwargs):
-        super().__init__(page_size=page_size, max_page_size=max_page_size, **kwargs)
 
 
 class AppealFilter(Schema):

@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from renzhi.core import actions, geo, queries, scope, workdays
 from renzhi.core.errors import ActionError, ErrorCode, PermissionRefused, fields_renamed
@@ -24,6 +24,7 @@ from renzhi.core.models import (
     Unit,
     User,
 )
+from renzhi.core.pagination import Page
 from renzhi.core.permissions import Perm, has_perm
 from renzhi.core.schemas import (
     ActiveIn,
@@ -50,11 +51,6 @@ from renzhi.core.schemas import (
 )
 
 router = Router(tags=["core"])
-
-
-class Page(PageNumberPagination):
-    page_size = 50
-    max_page_size = 500
 
 
 # --- me / registration ----------------------------------------------------------------------
