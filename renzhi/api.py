@@ -24,18 +24,56 @@ def _action_error(request: HttpRequest, exc: ActionError):
 
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError):
+    """Schema errors in the same shape and language as action errors (400, field named)."""
     detail = []
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "form", "payload")]
-        detail.append({"field": ".".join(loc) or None, "code": "invalid",
-                       "message": _("Invalid value: %(error)s") % {"error": err.get("msg", "")}})
-    return api.create_response(request, {"detail": detail}, status=422)
+        loc = [str(p) for p in err.get("loc", []) if p not in _LOCATION_ROOTS]
+        code = "required" if err.get("type") == "missing" else "invalid"
+        detail.append(
+            {"field": ".".join(loc) or None, "code": code, "message": _schema_message(err)}
+        )
+    return api.create_response(request, {"detail": detail}, status=400)
+
+
+_LOCATION_ROOTS = ("body", "query", "path", "form", "payload", "file", "files")
+
+
+def _schema_message(err: dict) -> str:
+    kind = str(err.get("type", ""))
+    if kind == "missing":
+        return _("This field is required.")
+    if kind.startswith("int_"):
+        return _("Please enter a whole number.")
+    if kind.startswith("float_") or kind.startswith("decimal_"):
+        return _("Please enter a number.")
+    if kind.startswith("bool_"):
+        return _("Please enter true or false.")
+    if kind.startswith("date_"):
+        return _("Please enter a valid date (YYYY-MM-DD).")
+    if kind.startswith("datetime_") or kind.startswith("time_"):
+        return _("Please enter a valid date and time (ISO 8601).")
+    if kind.startswith("string_") or kind.startswith("str_"):
+        return _("Please enter text.")
+    if kind.startswith("json_") or kind == "model_attributes_type":
+        return _("The request body is not valid JSON.")
+    if kind.startswith("list_") or kind.startswith("dict_"):
+        return _("This value has the wrong shape.")
+    return _("Invalid value.")
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError):
     return api.create_response(
-        request, {"detail": [{"field": None, "code": "unauthenticated", "message": _("Please log in or present a valid API token.")}]},
+        request,
+        {
+            "detail": [
+                {
+                    "field": None,
+                    "code": "unauthenticated",
+                    "message": _("Please log in or present a valid API token."),
+                }
+            ]
+        },
         status=401,
     )
 

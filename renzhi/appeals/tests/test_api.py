@@ -606,7 +606,7 @@ def test_a_rating_that_is_not_a_number_is_refused_not_crashed(flow, api_client):
     response = post(
         api_client, w.charlie, f"/api/appeals/{appeal.tracking_no}/rate", {"rating": "five"}
     )
-    assert response.status_code == 422 and "rating" in fields(response)
+    assert response.status_code == 400 and "rating" in fields(response)
 
 
 def test_merging_into_an_appeal_out_of_sight_is_refused(two_appeals, api_client):
