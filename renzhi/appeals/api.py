@@ -29,17 +29,14 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
-from pydantic import Field
 
 from renzhi.appeals import actions, excel, queries, states
 from renzhi.appeals.actions import config as config_actions
 from renzhi.appeals.actions import imports as import_actions
-from renzhi.appeals.actions.cases import DISPATCH_ROLES, INTAKE_STAFF, SUPERVISE_ROLES
 from renzhi.appeals.models import (
-    OPEN_STATES,
     Appeal,
     AppealEvent,
     Attachment,
@@ -88,7 +85,6 @@ from renzhi.core.workdays import LOCAL_TZ
 router = Router(tags=["appeals"])
 
 API_CHANNELS = {Channel.WEB, Channel.HOTLINE, Channel.PATROL, Channel.API}
-ORDERINGS = {"received_at", "resolve_deadline", "updated_at", "priority", "tracking_no"}
 EXPORT_MAX_ROWS = 1_048_575 - 1  # Excel's sheet limit, less the header row
 # Action field names → the API's input names, so an error names what the caller sent.
 API_FIELDS = {
@@ -97,30 +93,6 @@ API_FIELDS = {
     "unit": "unit_code",
     "request": "extension_id",
 }
-
-
-class AppealFilter(Schema):
-    state: str | None = Field(None, description="Comma-separated states, e.g. dispatched,signed.")
-    category: str | None = Field(None, description="Category code (first or second level).")
-    place: str | None = Field(None, description="Place code prefix (street, community, grid).")
-    channel: str | None = None
-    unit: str | None = Field(None, description="Unit code.")
-    overdue: bool | None = None
-    supervised: bool | None = None
-    date_from: dt.date | None = Field(None, description="Received on or after (Beijing date).")
-    date_to: dt.date | None = Field(None, description="Received on or before (Beijing date).")
-    q: str | None = Field(None, description="Words in description, title, address, number.")
-    mine: bool = Field(
-        False,
-        description="My queue: the unit's open cases for a unit handler; "
-        "those waiting for dispatch for a dispatcher.",
-    )
-    import_job: int | None = None
-    ordering: str | None = Field(
-        None,
-        description="received_at, resolve_deadline, updated_at, "
-        "priority or tracking_no; prefix - to reverse.",
-    )
 
 
 # === Read-only lookups (static paths first) =================================================
@@ -187,10 +159,10 @@ def duplicates(request: HttpRequest, tracking_no: str, radius_m: float = 200, da
         }
     },
 )
-def export(request: HttpRequest, filters: Query[AppealFilter]):
+def export(request: HttpRequest, filters: Query[queries.AppealFilter]):
     """The same filters as the list. Phone numbers are masked unless the viewer's role needs
     them; times are Beijing time."""
-    qs = _filtered(request, filters)
+    qs = queries.filter_appeals(request.auth, filters)
     if qs.count() > EXPORT_MAX_ROWS:
         raise ActionError(
             _("More than %(n)d rows; narrow the filters.") % {"n": EXPORT_MAX_ROWS}, field="filters"
@@ -452,10 +424,10 @@ def submit_with_photos(
 
 @router.get("/", response=list[AppealOut], summary="Appeals I may see, filtered")
 @paginate(Page)
-def list_appeals(request: HttpRequest, filters: Query[AppealFilter]):
+def list_appeals(request: HttpRequest, filters: Query[queries.AppealFilter]):
     """Full-text-ish search `q` uses icontains over description, title, address and tracking
     number; on PostgreSQL a pg_trgm GIN index on those columns would make it fast at scale."""
-    qs = _with_related(_filtered(request, filters))
+    qs = _with_related(queries.filter_appeals(request.auth, filters))
     return _Rows(qs, lambda a: _summary(request.auth, a))
 
 
@@ -695,100 +667,6 @@ def _unit(code: str) -> Unit:
     return unit
 
 
-def _filtered(request: HttpRequest, f: AppealFilter) -> QuerySet[Appeal]:
-    user = request.auth
-    qs = _visible(request)
-    errors: list[FieldError] = []
-    if f.state:
-        wanted = [s.strip() for s in f.state.split(",") if s.strip()]
-        unknown = [s for s in wanted if s not in State.values]
-        if unknown:
-            errors.append(
-                FieldError(
-                    "state",
-                    ErrorCode.INVALID,
-                    _("Unknown state: %(states)s") % {"states": ", ".join(unknown)},
-                )
-            )
-        qs = qs.filter(state__in=wanted)
-    if f.category:
-        qs = qs.filter(Q(category__code=f.category) | Q(category_top__code=f.category))
-    if f.place:
-        qs = qs.filter(place_code__startswith=f.place.strip())
-    if f.channel:
-        if f.channel not in Channel.values:
-            errors.append(FieldError("channel", ErrorCode.INVALID, _("Unknown channel.")))
-        qs = qs.filter(channel=f.channel)
-    if f.unit:
-        qs = qs.filter(unit__code=f.unit)
-    if f.overdue is not None:
-        qs = qs.filter(overdue=f.overdue)
-    if f.supervised is not None:
-        qs = qs.filter(supervised=f.supervised)
-    if f.date_from and f.date_to and f.date_to < f.date_from:
-        errors.append(
-            FieldError("date_to", ErrorCode.INVALID, _("The end date is before the start date."))
-        )
-    if f.date_from:
-        qs = qs.filter(received_at__gte=_local_midnight(f.date_from))
-    if f.date_to:
-        qs = qs.filter(received_at__lt=_local_midnight(f.date_to + dt.timedelta(days=1)))
-    if f.q and f.q.strip():
-        term = f.q.strip()[:100]
-        qs = qs.filter(
-            Q(description__icontains=term)
-            | Q(title__icontains=term)
-            | Q(tracking_no__icontains=term)
-            | Q(address__icontains=term)
-        )
-    if f.import_job is not None:
-        qs = qs.filter(channel=Channel.IMPORT, extra__import_job=f.import_job)
-    if f.mine:
-        qs = qs.filter(_my_queue(user))
-    order = (f.ordering or "-received_at").strip()
-    if order.lstrip("-") not in ORDERINGS:
-        errors.append(
-            FieldError(
-                "ordering", ErrorCode.INVALID, _("Cannot sort by “%(field)s”.") % {"field": order}
-            )
-        )
-    if errors:
-        raise ActionError(errors=errors)
-    return qs.order_by(order, "-id")
-
-
-def _my_queue(user: User) -> Q:
-    """What waits for this user: a unit's open cases; appeals waiting for dispatch or an
-    extension decision (dispatchers, community staff); supervised cases (leaders); a resident's
-    own appeals; what a grid worker reported."""
-    ms = scope.memberships(user)
-    roles = {m.role for m in ms}
-    condition = Q(pk__in=[])
-    units = [m.unit_id for m in ms if m.role == Role.UNIT_HANDLER]
-    if units:
-        condition |= Q(
-            unit_id__in=units, state__in=[State.DISPATCHED, State.SIGNED, State.HANDLING]
-        )
-    if roles & DISPATCH_ROLES:
-        condition |= Q(state__in=[State.RECEIVED, State.ACCEPTED])
-        condition |= Q(
-            pk__in=ExtensionRequest.objects.filter(status=ExtensionRequest.Status.PENDING).values(
-                "appeal_id"
-            )
-        )
-    if Role.LEADER in roles:
-        condition |= Q(supervised=True, state__in=OPEN_STATES)
-    if Role.RESIDENT in roles:
-        condition |= Q(resident=user)
-    if Role.GRID_WORKER in roles:
-        condition |= Q(created_by=user)
-    return condition
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=LOCAL_TZ)
-
-
 class _Rows:
     """A queryset seen through a row function, so `paginate` can count and slice it."""
 
@@ -902,11 +780,6 @@ EVENT_LABELS = {
     "approve_extension": gettext_lazy("Extension approved"),
     "reject_extension": gettext_lazy("Extension refused"),
 }
-API_VERBS = {
-    "return": "return",
-    "request_extension": "request-extension",
-    "decide_extension": "decide-extension",
-}
 
 
 def _local(moment: dt.datetime | None) -> dt.datetime | None:
@@ -977,7 +850,7 @@ def _detail(user: User, a: Appeal) -> dict:
         "closed_at": _local(a.closed_at),
         "timeline": [_event(e, staff, user) for e in events],
         "attachments": [_attachment(att) for att in attachments],
-        "actions": allowed_actions(user, a, extensions=extensions),
+        "actions": queries.allowed_actions(user, a, extensions=extensions),
         "extensions": [_extension(x) for x in extensions],
     }
 
@@ -1038,65 +911,6 @@ def _extension(x: ExtensionRequest) -> dict:
         "created_at": _local(x.created_at),
         "decided_at": _local(x.decided_at),
     }
-
-
-def allowed_actions(user: User, a: Appeal, *, extensions=None) -> list[str]:
-    """The transitions of `states` that this viewer may start now (API names).
-
-    Mirrors the role and scope checks of `renzhi.appeals.actions.cases`; the action itself
-    still decides (this only drives which buttons to show).
-    """
-    ms = scope.memberships(user)
-    here = {m.role for m in ms if m.place is not None and a.place_code.startswith(m.place.code)}
-    handler = a.unit_id is not None and any(
-        m.role == Role.UNIT_HANDLER and m.unit_id == a.unit_id for m in ms
-    )
-    owner = a.resident_id is not None and a.resident_id == user.pk
-    if extensions is None:
-        extensions = list(a.extensions.all())
-    pending = any(x.status == ExtensionRequest.Status.PENDING for x in extensions)
-    verbs = states.allowed_verbs(a.state)
-    if a.state == State.RECEIVED:
-        verbs.append("dispatch")  # accept and dispatch in one step
-    staff_roles = {
-        "accept": DISPATCH_ROLES,
-        "reject": DISPATCH_ROLES,
-        "dispatch": DISPATCH_ROLES,
-        "transfer": DISPATCH_ROLES,
-        "merge": DISPATCH_ROLES,
-        "close": DISPATCH_ROLES,
-        "supervise": SUPERVISE_ROLES,
-        "suspend": {Role.DISPATCHER},
-        "resume": {Role.DISPATCHER},
-        "decide_extension": {Role.DISPATCHER},
-        "escalate": {Role.COMMUNITY_STAFF, Role.DISPATCHER},
-        "comment": INTAKE_STAFF | SUPERVISE_ROLES,
-    }
-    handler_verbs = {"sign", "progress", "resolve", "return", "request_extension", "comment"}
-    allowed = []
-    for verb in verbs:
-        if verb == "reopen":
-            continue  # happens through an unsatisfied rating
-        if verb == "rate":
-            ok = owner if a.resident_id is not None else bool(here & DISPATCH_ROLES)
-        elif verb == "withdraw":
-            ok = owner
-        else:
-            ok = bool(here & staff_roles.get(verb, set())) or (handler and verb in handler_verbs)
-        if verb == "decide_extension":
-            ok = ok and pending
-        if verb == "request_extension":
-            ok = ok and not pending
-        if ok:
-            allowed.append(API_VERBS.get(verb, verb))
-    if (
-        a.state == State.MERGED
-        and owner
-        and a.merged_into_id
-        and a.merged_into.state in (State.RESOLVED, State.CLOSED)
-    ):
-        allowed.append("rate")
-    return list(dict.fromkeys(allowed))
 
 
 def _category_node(c: Category, children: list[dict]) -> dict:

@@ -15,7 +15,6 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -32,7 +31,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from renzhi.appeals import actions, forms, queries, routing, states
-from renzhi.appeals import api as appeals_api
 from renzhi.appeals.attachments import MAX_PHOTOS
 from renzhi.appeals.context import (
     may_patrol,
@@ -148,7 +146,7 @@ def submitted(request: AuthedRequest, tracking_no: str) -> HttpResponse:
     """The tracking number, large, right after intake; staff also see similar open appeals."""
     appeal = _get_visible(request, tracking_no)
     staff = queries.is_staff_viewer(request.user)
-    verbs = appeals_api.allowed_actions(request.user, appeal) if staff else []
+    verbs = queries.allowed_actions(request.user, appeal) if staff else []
     return render(
         request,
         "appeals/submitted.html",
@@ -322,7 +320,7 @@ def appeal_list(request: AuthedRequest) -> HttpResponse:
     if form.is_valid():
         f = _api_filter(form.cleaned_data)
         try:
-            qs = appeals_api._filtered(SimpleNamespace(auth=user), appeals_api.AppealFilter(**f))
+            qs = queries.filter_appeals(user, queries.AppealFilter(**f))
         except ActionError as error:
             show_errors(form, error)
         else:
@@ -647,7 +645,7 @@ def _detail_page(
         if staff
         else []
     )
-    verbs = appeals_api.allowed_actions(user, appeal, extensions=extensions)
+    verbs = queries.allowed_actions(user, appeal, extensions=extensions)
     steps = []
     for verb in STEPS:
         if verb not in verbs:
