@@ -43,6 +43,7 @@ migrate: install
 
 demo: install
 	DEBUG=1 $(BIN)/python manage.py demo_city
+	DEBUG=1 $(BIN)/python manage.py refresh_appeal_metrics
 
 serve: install
 	@echo "Renzhi is at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"

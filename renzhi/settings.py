@@ -175,7 +175,10 @@ TASKS = {
 
 # Periodic tasks: `manage.py scheduler` enqueues each at its interval (seconds);
 # `manage.py db_worker` runs them.
-RENZHI_PERIODIC_TASKS = {"renzhi.appeals.tasks.check_sla": 600}
+RENZHI_PERIODIC_TASKS = {
+    "renzhi.appeals.tasks.check_sla": 600,
+    "renzhi.appeals.tasks.refresh_metrics": 300,
+}
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

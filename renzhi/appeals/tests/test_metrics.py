@@ -980,3 +980,13 @@ def test_the_dashboard_says_when_its_figures_were_computed(stored, client):
         rollup.ENABLED = True
     for key in ("summary", "trend", "units", "communities", "categories", "grids"):
         assert body[key] == live[key], key
+
+
+def test_the_periodic_refresh_task_builds_the_summary_tables(cases):
+    from renzhi.appeals import rollup, tasks
+
+    assert rollup.as_of() is None
+    result = tasks.refresh_metrics.enqueue()
+
+    assert result.return_value["days"] == -1  # first run: a full build
+    assert rollup.as_of() is not None
