@@ -278,7 +278,8 @@ def test_a_row_refused_during_writing_rolls_everything_back(cases, monkeypatch):
     leaves nothing behind, and the row is named."""
     from renzhi.appeals.actions import cases as intake
 
-    real = intake.submit_appeal
+    # The write phase checks every row again through `_clean_intake` (via `submit_many`).
+    real = intake._clean_intake
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -289,7 +290,7 @@ def test_a_row_refused_during_writing_rolls_everything_back(cases, monkeypatch):
             raise Refused("此分类已停用。", field="category")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(intake, "submit_appeal", flaky)
+    monkeypatch.setattr(intake, "_clean_intake", flaky)
     job = run(cases.alice, xlsx([row(), row(), row(), row()]))
     assert job.status == ImportJob.Status.FAILED
     assert job.errors == [{"row": 4, "column": "分类编码", "message": "此分类已停用。"}]
