@@ -204,6 +204,8 @@ def test_language_switch_to_english_and_back(world, live_server, page):
     page.wait_for_selector("html[lang=en]")
     assert nav_labels(page) == [
         "Home",
+        "Appeals",
+        "Messages",
         "Places",
         "Units",
         "Users",
