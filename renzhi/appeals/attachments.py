@@ -15,7 +15,12 @@ from renzhi.core.errors import ActionError, ErrorCode, FieldError
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS = 9
-ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+ALLOWED_FORMATS = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+}
 THUMB_SIZE = (320, 320)
 
 
@@ -25,13 +30,19 @@ def validate_photos(photos, field: str = "photos") -> list[tuple[UploadedFile, s
     errors: list[FieldError] = []
     checked: list[tuple[UploadedFile, str]] = []
     if len(photos) > MAX_PHOTOS:
-        errors.append(FieldError(field, ErrorCode.INVALID,
-                                 _("At most %(n)d photos per step.") % {"n": MAX_PHOTOS}))
+        errors.append(
+            FieldError(
+                field, ErrorCode.INVALID, _("At most %(n)d photos per step.") % {"n": MAX_PHOTOS}
+            )
+        )
     for photo in photos[:MAX_PHOTOS]:
         name = os.path.basename(getattr(photo, "name", "") or "photo")
         if photo.size > MAX_BYTES:
-            errors.append(FieldError(field, ErrorCode.INVALID,
-                                     _("“%(name)s” is larger than 10 MB.") % {"name": name}))
+            errors.append(
+                FieldError(
+                    field, ErrorCode.INVALID, _("“%(name)s” is larger than 10 MB.") % {"name": name}
+                )
+            )
             continue
         try:
             photo.seek(0)
@@ -39,12 +50,20 @@ def validate_photos(photos, field: str = "photos") -> list[tuple[UploadedFile, s
                 fmt = image.format
                 image.verify()
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            errors.append(FieldError(field, ErrorCode.INVALID,
-                                     _("“%(name)s” is not an image.") % {"name": name}))
+            errors.append(
+                FieldError(
+                    field, ErrorCode.INVALID, _("“%(name)s” is not an image.") % {"name": name}
+                )
+            )
             continue
         if fmt not in ALLOWED_FORMATS:
-            errors.append(FieldError(field, ErrorCode.INVALID,
-                                     _("“%(name)s”: only JPEG, PNG, WebP or GIF images.") % {"name": name}))
+            errors.append(
+                FieldError(
+                    field,
+                    ErrorCode.INVALID,
+                    _("“%(name)s”: only JPEG, PNG, WebP or GIF images.") % {"name": name},
+                )
+            )
             continue
         photo.seek(0)
         checked.append((photo, ALLOWED_FORMATS[fmt]))
@@ -53,12 +72,19 @@ def validate_photos(photos, field: str = "photos") -> list[tuple[UploadedFile, s
     return checked
 
 
-def store_photos(appeal: Appeal, event: AppealEvent | None, checked, uploaded_by) -> list[Attachment]:
+def store_photos(
+    appeal: Appeal, event: AppealEvent | None, checked, uploaded_by
+) -> list[Attachment]:
     stored = []
     for photo, content_type in checked:
         photo.seek(0)
-        attachment = Attachment(appeal=appeal, event=event, content_type=content_type,
-                                size=photo.size, uploaded_by=uploaded_by)
+        attachment = Attachment(
+            appeal=appeal,
+            event=event,
+            content_type=content_type,
+            size=photo.size,
+            uploaded_by=uploaded_by,
+        )
         attachment.file.save(os.path.basename(photo.name or "photo"), photo, save=False)
         attachment.thumbnail.save("thumb.jpg", ContentFile(_thumbnail(photo)), save=False)
         attachment.save()

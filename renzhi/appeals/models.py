@@ -38,8 +38,14 @@ class State(models.TextChoices):
     MERGED = "merged", _("Merged")
 
 
-OPEN_STATES = [State.RECEIVED, State.ACCEPTED, State.DISPATCHED, State.SIGNED, State.HANDLING,
-               State.SUSPENDED]
+OPEN_STATES = [
+    State.RECEIVED,
+    State.ACCEPTED,
+    State.DISPATCHED,
+    State.SIGNED,
+    State.HANDLING,
+    State.SUSPENDED,
+]
 FINAL_STATES = [State.REJECTED, State.CLOSED, State.WITHDRAWN, State.MERGED]
 
 
@@ -59,10 +65,17 @@ class Category(models.Model):
 
     code = models.CharField(_("code"), max_length=16, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children", verbose_name=_("parent"))
-    default_unit_kind = models.CharField(_("default unit kind"), max_length=20,
-                                         choices=UnitKind.choices, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
+    default_unit_kind = models.CharField(
+        _("default unit kind"), max_length=20, choices=UnitKind.choices, blank=True
+    )
     keywords = models.CharField(_("keywords"), max_length=300, blank=True)
     description = models.CharField(_("description"), max_length=300, blank=True)
     public = models.BooleanField(_("open to residents"), default=True)
@@ -83,10 +96,13 @@ class Category(models.Model):
 
 
 class SlaRule(models.Model):
-    """Deadlines by category and priority. The most specific rule wins (category > its parent > none)."""
+    """Deadlines by category and priority.
 
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE,
-                                 verbose_name=_("category"))
+    The most specific rule wins: the category's own, then its parent's, then the default."""
+
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("category")
+    )
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices)
     sign_hours = models.FloatField(_("sign within (working hours)"))
     resolve_days = models.FloatField(_("resolve within (working days)"))
@@ -97,12 +113,23 @@ class SlaRule(models.Model):
         verbose_name_plural = _("SLA rules")
         constraints = [
             # NULL category = the default rule; partial indexes keep both unique on SQLite too.
-            models.UniqueConstraint(fields=["category", "priority"], name="sla_rule_unique",
-                                    condition=Q(category__isnull=False)),
-            models.UniqueConstraint(fields=["priority"], name="sla_rule_default_unique",
-                                    condition=Q(category__isnull=True)),
-            models.CheckConstraint(condition=Q(sign_hours__gt=0) & Q(resolve_days__gt=0)
-                                   & Q(warn_ratio__gt=0) & Q(warn_ratio__lt=1), name="sla_rule_positive"),
+            models.UniqueConstraint(
+                fields=["category", "priority"],
+                name="sla_rule_unique",
+                condition=Q(category__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["priority"],
+                name="sla_rule_default_unique",
+                condition=Q(category__isnull=True),
+            ),
+            models.CheckConstraint(
+                condition=Q(sign_hours__gt=0)
+                & Q(resolve_days__gt=0)
+                & Q(warn_ratio__gt=0)
+                & Q(warn_ratio__lt=1),
+                name="sla_rule_positive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -113,8 +140,9 @@ class RoutingRule(models.Model):
     """Category × place → handling unit. A rule applies to its place's whole subtree; a rule
     without category is the default for that place (e.g. one per street)."""
 
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE,
-                                 verbose_name=_("category"))
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("category")
+    )
     place = models.ForeignKey(Place, on_delete=models.CASCADE, verbose_name=_("place"))
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, verbose_name=_("unit"))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -123,10 +151,16 @@ class RoutingRule(models.Model):
         verbose_name = _("routing rule")
         verbose_name_plural = _("routing rules")
         constraints = [
-            models.UniqueConstraint(fields=["category", "place", "unit"], name="routing_rule_unique",
-                                    condition=Q(category__isnull=False)),
-            models.UniqueConstraint(fields=["place", "unit"], name="routing_rule_default_unique",
-                                    condition=Q(category__isnull=True)),
+            models.UniqueConstraint(
+                fields=["category", "place", "unit"],
+                name="routing_rule_unique",
+                condition=Q(category__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["place", "unit"],
+                name="routing_rule_default_unique",
+                condition=Q(category__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -136,13 +170,23 @@ class RoutingRule(models.Model):
 class Appeal(models.Model):
     tracking_no = models.CharField(_("tracking number"), max_length=20, unique=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.RECEIVED)
-    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices,
-                                default=Priority.NORMAL)
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT,
-                                 verbose_name=_("category"))
-    category_top = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+", verbose_name=_("first-level category"))
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.RECEIVED
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("category")
+    )
+    category_top = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("first-level category"),
+    )
     title = models.CharField(_("title"), max_length=100, blank=True)
     description = models.TextField(_("description"))
 
@@ -150,38 +194,69 @@ class Appeal(models.Model):
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lng = models.FloatField(_("longitude"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    grid = models.ForeignKey(Place, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+", verbose_name=_("grid"))
-    community = models.ForeignKey(Place, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="+", verbose_name=_("community"))
-    street = models.ForeignKey(Place, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+", verbose_name=_("street"))
+    grid = models.ForeignKey(
+        Place,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("grid"),
+    )
+    community = models.ForeignKey(
+        Place,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("community"),
+    )
+    street = models.ForeignKey(
+        Place,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("street"),
+    )
     place_code = models.CharField(max_length=15, blank=True, db_index=True)
 
     # Who.
-    resident = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="appeals",
-                                 verbose_name=_("resident"))
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+        verbose_name=_("resident"),
+    )
     contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     anonymous = models.BooleanField(_("hide my identity from others"), default=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     external_ref = models.CharField(max_length=100, blank=True)
     extra = models.JSONField(default=dict, blank=True)
 
     # Handling.
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT,
-                             verbose_name=_("handling unit"))
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("handling unit")
+    )
     escalation_level = models.CharField(max_length=10, default="", blank=True)
     supervised = models.BooleanField(_("under supervision"), default=False)
     supervise_count = models.PositiveIntegerField(default=0)
     reopen_count = models.PositiveIntegerField(default=0)
     return_count = models.PositiveIntegerField(default=0)
     transfer_count = models.PositiveIntegerField(default=0)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="merged", verbose_name=_("merged into"))
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged",
+        verbose_name=_("merged into"),
+    )
     state_before_suspend = models.CharField(max_length=12, blank=True)
     result = models.TextField(_("result"), blank=True)
 
@@ -204,8 +279,9 @@ class Appeal(models.Model):
 
     # Feedback.
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
-    satisfaction = models.CharField(_("satisfaction"), max_length=12, choices=Satisfaction.choices,
-                                    blank=True)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True
+    )
     feedback = models.TextField(_("feedback"), blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
 
@@ -217,11 +293,15 @@ class Appeal(models.Model):
         verbose_name_plural = _("appeals")
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["created_by", "idempotency_key"],
-                                    condition=Q(idempotency_key__isnull=False),
-                                    name="appeal_idempotency_unique"),
-            models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
-                                   name="appeal_rating_range"),
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="appeal_idempotency_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="appeal_rating_range",
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "received_at"]),
@@ -234,8 +314,11 @@ class Appeal(models.Model):
             # For the 三率 dashboard and its daily rollup (see renzhi.appeals.rollup).
             models.Index(fields=["first_dispatched_at"], name="appeal_first_dispatched_idx"),
             models.Index(fields=["updated_at"], name="appeal_updated_idx"),
-            models.Index(fields=["resolve_deadline"], condition=Q(overdue=True),
-                         name="appeal_overdue_deadline_idx"),
+            models.Index(
+                fields=["resolve_deadline"],
+                condition=Q(overdue=True),
+                name="appeal_overdue_deadline_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -251,8 +334,9 @@ class AppealEvent(models.Model):
 
     appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_role = models.CharField(max_length=20, blank=True)
     verb = models.CharField(max_length=30)
     from_state = models.CharField(max_length=12, blank=True)
@@ -260,7 +344,9 @@ class AppealEvent(models.Model):
     note = models.TextField(blank=True)
     public = models.BooleanField(default=True)  # shown to the resident
     automatic = models.BooleanField(default=False)  # done by the system, not a person
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -273,14 +359,16 @@ class AppealEvent(models.Model):
 
 class Attachment(models.Model):
     appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="attachments")
-    event = models.ForeignKey(AppealEvent, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="attachments")
+    event = models.ForeignKey(
+        AppealEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
     file = models.ImageField(upload_to="appeals/%Y/%m/")
     thumbnail = models.ImageField(upload_to="appeals/thumbs/%Y/%m/", blank=True)
     content_type = models.CharField(max_length=50)
     size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -294,19 +382,23 @@ class ExtensionRequest(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="extensions")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     days = models.FloatField(_("extra working days"))
     reason = models.TextField(_("reason"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["appeal"], condition=Q(status="pending"),
-                                    name="one_pending_extension"),
+            models.UniqueConstraint(
+                fields=["appeal"], condition=Q(status="pending"), name="one_pending_extension"
+            ),
             models.CheckConstraint(condition=Q(days__gt=0), name="extension_days_positive"),
         ]
 
@@ -340,14 +432,19 @@ class ImportJob(models.Model):
         FAILED = "failed", _("Rejected: rows with errors")
         ERROR = "error", _("Stopped by an internal error")
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+", verbose_name=_("imported by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
     filename = models.CharField(_("file name"), max_length=200)
     file_format = models.CharField(max_length=10)  # xlsx | csv
     language = models.CharField(max_length=10, blank=True)  # messages in the importer's language
     content = models.BinaryField(null=True, blank=True)
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices,
-                              default=Status.PENDING)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
     total = models.PositiveIntegerField(_("rows"), default=0)
     processed = models.PositiveIntegerField(_("rows processed"), default=0)
     created = models.PositiveIntegerField(_("appeals created"), default=0)

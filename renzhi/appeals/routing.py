@@ -35,20 +35,28 @@ def route(category: Category | None, place_code: str) -> RouteDecision:
         category_ids = [category.pk, category.parent_id, None]
     rules = list(
         RoutingRule.objects.filter(place__code__in=ancestor_codes, unit__active=True)
-        .filter(Q(category_id__in=[c for c in category_ids if c is not None]) | Q(category__isnull=True))
+        .filter(
+            Q(category_id__in=[c for c in category_ids if c is not None]) | Q(category__isnull=True)
+        )
         .select_related("unit", "place")
     )
     if not rules:
         return RouteDecision(None, [])
 
     def specificity(rule: RoutingRule) -> tuple[int, int]:
-        rank = category_ids.index(rule.category_id) if rule.category_id in category_ids else len(category_ids)
+        rank = (
+            category_ids.index(rule.category_id)
+            if rule.category_id in category_ids
+            else len(category_ids)
+        )
         return (-rank, len(rule.place.code))
 
     best = max(specificity(r) for r in rules)
     winners = {r.unit_id: r.unit for r in rules if specificity(r) == best}
-    ordered = sorted({r.unit_id: r.unit for r in sorted(rules, key=specificity, reverse=True)}.values(),
-                     key=lambda u: u.code)
+    ordered = sorted(
+        {r.unit_id: r.unit for r in sorted(rules, key=specificity, reverse=True)}.values(),
+        key=lambda u: u.code,
+    )
     if len(winners) == 1:
         return RouteDecision(next(iter(winners.values())), ordered)
     return RouteDecision(None, ordered)

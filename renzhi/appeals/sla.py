@@ -36,7 +36,9 @@ def sla_for(category: Category | None, priority: str) -> Sla:
     return Sla(sign, resolve, warn)
 
 
-def deadlines(start: dt.datetime, sla: Sla, calendar: WorkCalendar | None = None) -> tuple[dt.datetime, dt.datetime]:
+def deadlines(
+    start: dt.datetime, sla: Sla, calendar: WorkCalendar | None = None
+) -> tuple[dt.datetime, dt.datetime]:
     cal = calendar or WorkCalendar()
     sign = cal.add_working_hours(start, sla.sign_hours)
     resolve = cal.add_working_hours(start, sla.resolve_days * cal.hours_per_day)
@@ -48,8 +50,12 @@ def extend(deadline: dt.datetime, days: float, calendar: WorkCalendar | None = N
     return cal.add_working_hours(deadline, days * cal.hours_per_day)
 
 
-def shift_for_suspension(appeal: Appeal, suspended_from: dt.datetime, resumed_at: dt.datetime,
-                         calendar: WorkCalendar | None = None) -> None:
+def shift_for_suspension(
+    appeal: Appeal,
+    suspended_from: dt.datetime,
+    resumed_at: dt.datetime,
+    calendar: WorkCalendar | None = None,
+) -> None:
     """Move open deadlines later by the working hours the suspension lasted."""
     cal = calendar or WorkCalendar()
     hours = cal.working_hours_between(suspended_from, resumed_at)

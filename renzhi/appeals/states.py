@@ -36,28 +36,47 @@ def _t(verb: str, label, sources, target) -> tuple[str, Transition]:
     return verb, Transition(verb, label, frozenset(sources), target)
 
 
-TRANSITIONS: dict[str, Transition] = dict([
-    _t("accept", gettext_lazy("Accept"), {S.RECEIVED}, S.ACCEPTED),
-    _t("reject", gettext_lazy("Reject"), {S.RECEIVED, S.ACCEPTED}, S.REJECTED),
-    _t("dispatch", gettext_lazy("Dispatch"), {S.ACCEPTED}, S.DISPATCHED),
-    _t("sign", gettext_lazy("Sign for"), {S.DISPATCHED}, S.SIGNED),
-    _t("progress", gettext_lazy("Report progress"), {S.SIGNED, S.HANDLING}, S.HANDLING),
-    _t("resolve", gettext_lazy("Resolve"), {S.SIGNED, S.HANDLING}, S.RESOLVED),
-    _t("rate", gettext_lazy("Rate"), {S.RESOLVED}, None),  # → closed, or reopened → dispatched
-    _t("reopen", gettext_lazy("Reopen"), {S.RESOLVED}, S.DISPATCHED),
-    _t("close", gettext_lazy("Close"), {S.RESOLVED}, S.CLOSED),
-    _t("return", gettext_lazy("Return to dispatcher"), {S.DISPATCHED, S.SIGNED, S.HANDLING}, S.ACCEPTED),
-    _t("transfer", gettext_lazy("Transfer"), {S.DISPATCHED, S.SIGNED, S.HANDLING}, S.DISPATCHED),
-    _t("request_extension", gettext_lazy("Request extension"), {S.SIGNED, S.HANDLING}, None),
-    _t("decide_extension", gettext_lazy("Decide extension"), {S.SIGNED, S.HANDLING}, None),
-    _t("supervise", gettext_lazy("Supervise"), ACTIVE | {S.SUSPENDED}, None),
-    _t("suspend", gettext_lazy("Suspend"), {S.ACCEPTED, S.DISPATCHED, S.SIGNED, S.HANDLING}, S.SUSPENDED),
-    _t("resume", gettext_lazy("Resume"), {S.SUSPENDED}, "previous"),
-    _t("withdraw", gettext_lazy("Withdraw"), {S.RECEIVED, S.ACCEPTED, S.DISPATCHED, S.SIGNED}, S.WITHDRAWN),
-    _t("escalate", gettext_lazy("Escalate"), ACTIVE, S.ACCEPTED),
-    _t("merge", gettext_lazy("Merge into another"), ACTIVE, S.MERGED),
-    _t("comment", gettext_lazy("Internal note"), ACTIVE | {S.SUSPENDED, S.RESOLVED}, None),
-])
+TRANSITIONS: dict[str, Transition] = dict(
+    [
+        _t("accept", gettext_lazy("Accept"), {S.RECEIVED}, S.ACCEPTED),
+        _t("reject", gettext_lazy("Reject"), {S.RECEIVED, S.ACCEPTED}, S.REJECTED),
+        _t("dispatch", gettext_lazy("Dispatch"), {S.ACCEPTED}, S.DISPATCHED),
+        _t("sign", gettext_lazy("Sign for"), {S.DISPATCHED}, S.SIGNED),
+        _t("progress", gettext_lazy("Report progress"), {S.SIGNED, S.HANDLING}, S.HANDLING),
+        _t("resolve", gettext_lazy("Resolve"), {S.SIGNED, S.HANDLING}, S.RESOLVED),
+        _t("rate", gettext_lazy("Rate"), {S.RESOLVED}, None),  # → closed, or reopened → dispatched
+        _t("reopen", gettext_lazy("Reopen"), {S.RESOLVED}, S.DISPATCHED),
+        _t("close", gettext_lazy("Close"), {S.RESOLVED}, S.CLOSED),
+        _t(
+            "return",
+            gettext_lazy("Return to dispatcher"),
+            {S.DISPATCHED, S.SIGNED, S.HANDLING},
+            S.ACCEPTED,
+        ),
+        _t(
+            "transfer", gettext_lazy("Transfer"), {S.DISPATCHED, S.SIGNED, S.HANDLING}, S.DISPATCHED
+        ),
+        _t("request_extension", gettext_lazy("Request extension"), {S.SIGNED, S.HANDLING}, None),
+        _t("decide_extension", gettext_lazy("Decide extension"), {S.SIGNED, S.HANDLING}, None),
+        _t("supervise", gettext_lazy("Supervise"), ACTIVE | {S.SUSPENDED}, None),
+        _t(
+            "suspend",
+            gettext_lazy("Suspend"),
+            {S.ACCEPTED, S.DISPATCHED, S.SIGNED, S.HANDLING},
+            S.SUSPENDED,
+        ),
+        _t("resume", gettext_lazy("Resume"), {S.SUSPENDED}, "previous"),
+        _t(
+            "withdraw",
+            gettext_lazy("Withdraw"),
+            {S.RECEIVED, S.ACCEPTED, S.DISPATCHED, S.SIGNED},
+            S.WITHDRAWN,
+        ),
+        _t("escalate", gettext_lazy("Escalate"), ACTIVE, S.ACCEPTED),
+        _t("merge", gettext_lazy("Merge into another"), ACTIVE, S.MERGED),
+        _t("comment", gettext_lazy("Internal note"), ACTIVE | {S.SUSPENDED, S.RESOLVED}, None),
+    ]
+)
 
 
 def check(verb: str, state: str) -> Transition:
@@ -67,7 +86,8 @@ def check(verb: str, state: str) -> Transition:
         raise ActionError(
             _("Cannot “%(action)s” an appeal that is “%(state)s”.")
             % {"action": transition.label, "state": State(state).label},
-            field="state", code=ErrorCode.INVALID_STATE,
+            field="state",
+            code=ErrorCode.INVALID_STATE,
         )
     return transition
 

@@ -65,7 +65,9 @@ def menu_for(user, path: str) -> list[NavItem]:
     if user is None or not user.is_authenticated:
         return []
     visible = [(str(label), reverse(name)) for label, name, rule in ENTRIES if allowed(user, rule)]
-    # Only the longest matching entry is current: /appeals/hotline/ is "hotline", not also "appeals".
-    matches = [url for _label, url in visible if (path == url if url == "/" else path.startswith(url))]
+    # Only the longest match is current: /appeals/hotline/ is "hotline", not also "appeals".
+    matches = [
+        url for _label, url in visible if (path == url if url == "/" else path.startswith(url))
+    ]
     current = max(matches, key=len, default=None)
     return [NavItem(label, url, url == current) for label, url in visible]

@@ -10,7 +10,9 @@ def cases(world):
     """`world` plus: categories 物业管理 > 电梯故障 / 供水 > 停水, a routing table that sends lift
     faults in community A to unit A (unambiguous), and an SLA of 2 h / 3 days."""
     w = world
-    w.cat_property = Category.objects.create(code="08", name="物业管理", default_unit_kind="property")
+    w.cat_property = Category.objects.create(
+        code="08", name="物业管理", default_unit_kind="property"
+    )
     w.cat_lift = Category.objects.create(code="0801", name="电梯故障", parent=w.cat_property)
     w.cat_water = Category.objects.create(code="01", name="城乡建设")
     w.cat_outage = Category.objects.create(code="0101", name="停水", parent=w.cat_water)
@@ -82,14 +84,25 @@ def flow(cases):
     w = cases
     w.hank = User.objects.create_user(username="hank", password=w.password, display_name="Hank")
     Membership.objects.create(user=w.hank, role=Role.UNIT_HANDLER, unit=w.unit_b)
-    w.kate = User.objects.create_user(username="kate", password=w.password, display_name="Kate",
-                                      phone="13800000011", home_place=w.community_a)
+    w.kate = User.objects.create_user(
+        username="kate",
+        password=w.password,
+        display_name="Kate",
+        phone="13800000011",
+        home_place=w.community_a,
+    )
     Membership.objects.create(user=w.kate, role=Role.RESIDENT, place=w.community_a)
 
     def bring(state, *, resident=None, lat=39.92, lng=116.42):
-        appeal = actions.submit_appeal(resident or w.charlie, channel="web",
-                                       description="3号楼电梯停了", category=w.cat_lift,
-                                       lat=lat, lng=lng, auto_route=False).appeal
+        appeal = actions.submit_appeal(
+            resident or w.charlie,
+            channel="web",
+            description="3号楼电梯停了",
+            category=w.cat_lift,
+            lat=lat,
+            lng=lng,
+            auto_route=False,
+        ).appeal
         if state == State.RECEIVED:
             return appeal
         if state == State.WITHDRAWN:
@@ -136,8 +149,9 @@ def flow(cases):
         return last or 0
 
     def inbox_since(mark):
-        return sorted(Notification.objects.filter(pk__gt=mark)
-                      .values_list("user__username", flat=True))
+        return sorted(
+            Notification.objects.filter(pk__gt=mark).values_list("user__username", flat=True)
+        )
 
     w.bring, w.snapshot, w.inbox_mark, w.inbox_since = bring, snapshot, inbox_mark, inbox_since
     return w
@@ -154,12 +168,24 @@ def two_appeals(flow):
     from renzhi.appeals import actions
 
     w = flow
-    w.appeal_a = actions.submit_appeal(w.charlie, channel="web", description="甲一社区3号楼电梯故障",
-                                       category=w.cat_lift, lat=39.92, lng=116.42,
-                                       contact_phone="13900000001").appeal
-    w.appeal_b = actions.submit_appeal(w.ivy, channel="web", description="乙一社区电梯故障",
-                                       category=w.cat_lift, lat=39.92, lng=116.55,
-                                       contact_phone="13900000002").appeal
+    w.appeal_a = actions.submit_appeal(
+        w.charlie,
+        channel="web",
+        description="甲一社区3号楼电梯故障",
+        category=w.cat_lift,
+        lat=39.92,
+        lng=116.42,
+        contact_phone="13900000001",
+    ).appeal
+    w.appeal_b = actions.submit_appeal(
+        w.ivy,
+        channel="web",
+        description="乙一社区电梯故障",
+        category=w.cat_lift,
+        lat=39.92,
+        lng=116.55,
+        contact_phone="13900000002",
+    ).appeal
     return w
 
 
