@@ -10,8 +10,6 @@ Users (password for all: `Passw0rd!x`):
   adam    administrator of street A only       root    global system administrator
 """
 
-
-
 import pytest
 
 PASSWORD = "Passw0rd!x"
@@ -31,18 +29,29 @@ def world(db):
 
     def place(code, name, level, parent, box, population=0):
         fields = geo.boundary_fields(geo.parse_boundary(square(*box)))
-        return Place.objects.create(code=code, name=name, level=level, parent=parent,
-                                    population=population, **fields)
+        return Place.objects.create(
+            code=code, name=name, level=level, parent=parent, population=population, **fields
+        )
 
     w = SimpleNamespace()
     w.district = place("110105", "朝阳演示区", "district", None, (116.40, 39.90, 116.60, 40.00))
     w.street_a = place("110105001", "甲街道", "street", w.district, (116.40, 39.90, 116.50, 40.00))
     w.street_b = place("110105002", "乙街道", "street", w.district, (116.50, 39.90, 116.60, 40.00))
-    w.community_a = place("110105001001", "甲一社区", "community", w.street_a, (116.40, 39.90, 116.50, 39.95), 3000)
-    w.community_b = place("110105002001", "乙一社区", "community", w.street_b, (116.50, 39.90, 116.60, 39.95), 2500)
-    w.grid_a1 = place("110105001001001", "甲一社区第1网格", "grid", w.community_a, (116.40, 39.90, 116.45, 39.95))
-    w.grid_a2 = place("110105001001002", "甲一社区第2网格", "grid", w.community_a, (116.45, 39.90, 116.50, 39.95))
-    w.grid_b1 = place("110105002001001", "乙一社区第1网格", "grid", w.community_b, (116.50, 39.90, 116.60, 39.95))
+    w.community_a = place(
+        "110105001001", "甲一社区", "community", w.street_a, (116.40, 39.90, 116.50, 39.95), 3000
+    )
+    w.community_b = place(
+        "110105002001", "乙一社区", "community", w.street_b, (116.50, 39.90, 116.60, 39.95), 2500
+    )
+    w.grid_a1 = place(
+        "110105001001001", "甲一社区第1网格", "grid", w.community_a, (116.40, 39.90, 116.45, 39.95)
+    )
+    w.grid_a2 = place(
+        "110105001001002", "甲一社区第2网格", "grid", w.community_a, (116.45, 39.90, 116.50, 39.95)
+    )
+    w.grid_b1 = place(
+        "110105002001001", "乙一社区第1网格", "grid", w.community_b, (116.50, 39.90, 116.60, 39.95)
+    )
 
     w.unit_a = Unit.objects.create(code="U-WY-A", name="甲一物业", kind="property")
     w.unit_a.places.set([w.community_a])
@@ -50,14 +59,21 @@ def world(db):
     w.unit_b.places.set([w.community_b])
 
     def user(username, role, place=None, unit=None, phone=None, home=None):
-        u = User.objects.create_user(username=username, password=PASSWORD, display_name=username.title(),
-                                     phone=phone, home_place=home)
+        u = User.objects.create_user(
+            username=username,
+            password=PASSWORD,
+            display_name=username.title(),
+            phone=phone,
+            home_place=home,
+        )
         Membership.objects.create(user=u, role=role, place=place, unit=unit)
         return u
 
     w.alice = user("alice", Role.COMMUNITY_STAFF, w.community_a, phone="13800000001")
     w.bob = user("bob", Role.COMMUNITY_STAFF, w.community_b, phone="13800000002")
-    w.charlie = user("charlie", Role.RESIDENT, w.community_a, phone="13800000003", home=w.community_a)
+    w.charlie = user(
+        "charlie", Role.RESIDENT, w.community_a, phone="13800000003", home=w.community_a
+    )
     w.ivy = user("ivy", Role.RESIDENT, w.community_b, phone="13800000009", home=w.community_b)
     w.dora = user("dora", Role.DISPATCHER, w.street_a)
     w.erin = user("erin", Role.UNIT_HANDLER, unit=w.unit_a)
