@@ -110,7 +110,9 @@ def load_appeal_config(city: City) -> Counter:
         units = dict(
             Unit.objects.filter(code__in=[u.code for u in city.units]).values_list("code", "id")
         )
-        existing = set(RoutingRule.objects.values_list("category_id", "place_id", "unit_id"))
+        existing: set[tuple[int | None, int, int | None]] = set(
+            RoutingRule.objects.values_list("category_id", "place_id", "unit_id")
+        )
         rules = []
         for category_code, level, prefix in ROUTING:
             category_id = categories[category_code].pk if category_code else None

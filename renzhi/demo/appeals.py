@@ -31,8 +31,9 @@ import datetime as dt
 import heapq
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 import chinese_calendar
 import numpy as np
@@ -68,10 +69,10 @@ EXTERNAL_REF_PREFIX = "demo-"
 BATCH = 2000
 JOB_MINUTES = 10  # the SLA job (`check_sla`) runs every ten minutes
 
-ACTIVE_DISPATCHED = (State.DISPATCHED, State.SIGNED, State.HANDLING)
-ACTIVE = (State.RECEIVED, State.ACCEPTED, *ACTIVE_DISPATCHED)
-ACTIVE_OR_DONE = (*ACTIVE, State.SUSPENDED, State.RESOLVED, State.CLOSED)
-CHANNEL_WEIGHTS = {
+ACTIVE_DISPATCHED: tuple[str, ...] = (State.DISPATCHED, State.SIGNED, State.HANDLING)
+ACTIVE: tuple[str, ...] = (State.RECEIVED, State.ACCEPTED, *ACTIVE_DISPATCHED)
+ACTIVE_OR_DONE: tuple[str, ...] = (*ACTIVE, State.SUSPENDED, State.RESOLVED, State.CLOSED)
+CHANNEL_WEIGHTS: dict[str, float] = {
     Channel.WEB: 0.42,
     Channel.HOTLINE: 0.32,
     Channel.PATROL: 0.10,
@@ -79,7 +80,7 @@ CHANNEL_WEIGHTS = {
     Channel.IMPORT: 0.07,
 }
 # Share of appeals given by address only (no map point), by channel.
-ADDRESS_ONLY = {
+ADDRESS_ONLY: dict[str, float] = {
     Channel.WEB: 0.10,
     Channel.HOTLINE: 0.30,
     Channel.PATROL: 0.0,
@@ -87,7 +88,7 @@ ADDRESS_ONLY = {
     Channel.IMPORT: 0.45,
 }
 # fmt: off
-HOURS = {
+HOURS: dict[str, Sequence[float]] = {
     Channel.WEB: [1, .5, .3, .2, .2, .5, 1.5, 3, 5, 6, 6, 5, 5, 5, 5, 5, 5, 5, 5, 6, 7, 6, 4, 2],
     Channel.HOTLINE: [.3, .2, .1, .1, .1, .3, 1, 3, 7, 9, 9, 8, 6, 7, 8, 8, 7, 6, 5, 5, 4, 3, 2, 1],
     Channel.PATROL: [0] * 9 + [5, 6, 5, 0, 0, 5, 6, 5, 3] + [0] * 6,
@@ -294,7 +295,8 @@ class World:
         )
         seen = set()
         for pk, phone, name, home, community, username in rows:
-            if pk in seen or not community or len(community) != 12:
+            # phone is never None (excluded above); the check narrows the type
+            if pk in seen or not community or len(community) != 12 or phone is None:
                 continue
             seen.add(pk)
             grid = home if home and home.startswith(community) and len(home) == 15 else ""
@@ -640,7 +642,8 @@ class Case:
 
     def resume(self, t, actor, note) -> None:
         a = self.a
-        sla.shift_for_suspension(a, a.suspended_at, t, self.world.calendar)
+        # `Row` carries the Appeal's columns, which is all `shift_for_suspension` touches.
+        sla.shift_for_suspension(cast(Appeal, a), a.suspended_at, t, self.world.calendar)
         a.state, a.state_before_suspend, a.suspended_at = a.state_before_suspend, "", None
         self.saves += 1
         self.log(t, "resume", State.SUSPENDED, actor=actor, role=Role.DISPATCHER, note=note)
@@ -748,10 +751,16 @@ class Case:
 class Row:
     """A row in memory: the model's columns (by attname) as attributes, from `defaults` up."""
 
-    def __init__(self, defaults: dict, **values):
+    def __init__(self, defaults: dict[str, Any], **values: Any) -> None:
         self.__dict__.update(defaults)
         self.__dict__.update(values)
         self.pk: int | None = None
+
+    if TYPE_CHECKING:
+        # The columns are set dynamically from the model's attnames; each is typed as Any.
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
 
 class Event:
@@ -1050,6 +1059,7 @@ class Generator:
         # who
         created_by, contact_name, contact_phone = None, "", ""
         if seed.channel == Channel.WEB:
+            assert resident is not None  # drawn above for every web appeal
             created_by, contact_name, contact_phone = resident.pk, resident.name, resident.phone
         elif seed.channel == Channel.PATROL:
             created_by = world.staff(f"grid_{place_code}") if len(place_code) == 15 else None
@@ -1086,7 +1096,7 @@ class Generator:
             community_id=world.place_ids[community],
             street_id=world.place_ids[community[:9]],
             place_code=place_code,
-            resident_id=resident.pk if seed.channel == Channel.WEB else None,
+            resident_id=resident.pk if seed.channel == Channel.WEB and resident else None,
             contact_name=contact_name[:50],
             contact_phone=contact_phone,
             anonymous=seed.channel == Channel.WEB and rng.random() < 0.12,
@@ -1330,17 +1340,19 @@ class Generator:
         if plan.supervise and cycle == 0:
             rule = world.slas[(seed.category, a.priority)]
             budget = rule.resolve_days * world.calendar.hours_per_day
-            at = (
+            supervise_h = (
                 budget * rng.uniform(0.85, 1.1)
                 if plan.resolve_late
                 else span * rng.uniform(0.2, 0.8)
             )
-            planned.append((min(max(at, sign_h + 0.05), resolve_h - 0.05), "supervise"))
+            planned.append((min(max(supervise_h, sign_h + 0.05), resolve_h - 0.05), "supervise"))
         if plan.extension and cycle == 0 and span > 2:
             planned.append((sign_h + span * rng.uniform(0.3, 0.6), "extension"))
         if (plan.suspend or plan.stop == State.SUSPENDED) and cycle == 0:
             planned.append((sign_h + span * rng.uniform(0.1, 0.3), "suspend"))
-        queue = [(case.wh(start, hours), n, kind, None) for n, (hours, kind) in enumerate(planned)]
+        queue: list[tuple[dt.datetime, int, str, Row | None]] = [
+            (case.wh(start, hours), n, kind, None) for n, (hours, kind) in enumerate(planned)
+        ]
         resolved_at = case.wh(start, resolve_h)
         heapq.heapify(queue)
         while queue:

@@ -294,8 +294,11 @@ SLOTS: dict[str, Callable[[random.Random, _Slots], str]] = {
 }
 
 
-class _Slots(dict):
+class _Slots(dict[str, str]):
     """Draws each slot the first time a template asks for it."""
+
+    rng: random.Random
+    ctx: Context
 
     def __init__(self, rng: random.Random, ctx: Context):
         super().__init__()

@@ -85,10 +85,13 @@ def daily_counts(appeals, **match) -> Counter:
 
 def _attr(appeal: Appeal, key: str):
     if key == "community":
+        assert appeal.community is not None
         return appeal.community.code
     if key == "category":
+        assert appeal.category is not None
         return appeal.category.code
     if key == "category_top":
+        assert appeal.category is not None
         return appeal.category.code[:2]
     return getattr(appeal, key)
 
@@ -183,6 +186,13 @@ def test_fields_are_consistent_with_each_state(data):
         assert not problems, (a.tracking_no, a.state, problems)
 
 
+def _at(value: dt.datetime | None) -> dt.datetime:
+    """The datetime a comparison needs; a missing one fails as comparing None would."""
+    if value is None:
+        raise TypeError("expected a datetime, got None")
+    return value
+
+
 def _inconsistencies(a: Appeal) -> list[str]:
     bad = []
 
@@ -203,22 +213,27 @@ def _inconsistencies(a: Appeal) -> list[str]:
     if state in DISPATCHED_STATES:
         need(a.unit_id is not None and dispatched, "dispatched: unit")
         need(a.sign_deadline is not None and a.resolve_deadline is not None, "deadlines")
-        need(a.first_dispatched_at <= a.dispatched_at, "first dispatch first")
-        need(a.sign_deadline <= a.resolve_deadline, "sign before resolve")
+        need(_at(a.first_dispatched_at) <= _at(a.dispatched_at), "first dispatch first")
+        need(_at(a.sign_deadline) <= _at(a.resolve_deadline), "sign before resolve")
     if state == State.DISPATCHED:
         need(a.signed_at is None and a.signed_in_time is None, "dispatched: not signed")
     if state in (State.SIGNED, State.HANDLING) or a.signed_at:
-        need(a.signed_at is not None and a.signed_at >= a.dispatched_at, "signed after dispatch")
-        need(a.signed_in_time == (a.signed_at <= a.sign_deadline), "signed_in_time")
+        need(
+            a.signed_at is not None and a.signed_at >= _at(a.dispatched_at), "signed after dispatch"
+        )
+        need(a.signed_in_time == (_at(a.signed_at) <= _at(a.sign_deadline)), "signed_in_time")
     if state in (State.RESOLVED, State.CLOSED):
-        need(a.resolved_at is not None and a.resolved_at >= a.signed_at, "resolved after sign")
-        need(a.resolved_in_time == (a.resolved_at <= a.resolve_deadline), "resolved_in_time")
+        need(a.resolved_at is not None and a.resolved_at >= _at(a.signed_at), "resolved after sign")
+        need(
+            a.resolved_in_time == (_at(a.resolved_at) <= _at(a.resolve_deadline)),
+            "resolved_in_time",
+        )
         need(a.handling_hours is not None and a.handling_hours >= 0, "handling hours")
         need(bool(a.result), "result text")
     if state == State.RESOLVED:
         need(a.closed_at is None, "resolved: not closed")
     if state == State.CLOSED:
-        need(a.closed_at is not None and a.closed_at >= a.resolved_at, "closed after resolved")
+        need(a.closed_at is not None and a.closed_at >= _at(a.resolved_at), "closed after resolved")
     if state in (State.REJECTED, State.WITHDRAWN):
         need(a.closed_at is not None, "final: closed_at")
     if state == State.MERGED:
@@ -235,18 +250,21 @@ def _inconsistencies(a: Appeal) -> list[str]:
         expected = "satisfied" if a.rating >= 4 else "basic" if a.rating == 3 else "unsatisfied"
         need(a.satisfaction == expected, "satisfaction matches rating")
         if a.reopen_count == 0:
-            need(a.resolved_at is not None and a.rated_at >= a.resolved_at, "rated when resolved")
+            need(
+                a.resolved_at is not None and _at(a.rated_at) >= a.resolved_at,
+                "rated when resolved",
+            )
     if state == State.CLOSED and a.rating is not None and a.closed_at == a.rated_at:
         need(a.satisfaction in ("satisfied", "basic"), "closed by a good rating")
     if a.overdue:
         need(state in DISPATCHED_STATES, "overdue only when open at a unit")
-        late_sign = a.signed_at is None and a.sign_deadline < END
+        late_sign = a.signed_at is None and _at(a.sign_deadline) < END
         late_sign = late_sign or (a.signed_at is not None and not a.signed_in_time)
-        need(late_sign or a.resolve_deadline < END, "overdue past a deadline")
+        need(late_sign or _at(a.resolve_deadline) < END, "overdue past a deadline")
     elif state in DISPATCHED_STATES:
-        need(a.resolve_deadline >= END, "past the resolve deadline but not overdue")
+        need(_at(a.resolve_deadline) >= END, "past the resolve deadline but not overdue")
         if state == State.DISPATCHED:
-            need(a.sign_deadline >= END, "past the sign deadline but not overdue")
+            need(_at(a.sign_deadline) >= END, "past the sign deadline but not overdue")
     if a.supervised:
         need(a.supervise_count >= 1 and a.priority == "urgent", "supervised: counted, urgent")
     need(a.version >= 1, "version")
@@ -363,7 +381,7 @@ def test_ambiguous_categories_wait_for_the_dispatcher(data):
             assert accept.automatic and accept.at == a.received_at, a.tracking_no
 
 
-def test_deadlines_follow_the_sla_rules_on_the_holiday_calendar(data):
+def test_deadlines_follow_the_sla_rules_on_the_holiday_calendar(data: SimpleNamespace) -> None:
     calendar = WorkCalendar()  # the plain calendar, not the generator's cached one
     rules: dict[tuple[int, str], sla.Sla] = {}
     checked = 0
@@ -401,7 +419,7 @@ def test_the_memo_calendar_answers_as_the_plain_one(db):
 # --- numbering, residents, texts ---------------------------------------------------------------
 
 
-def test_tracking_numbers_run_per_day_and_the_counters_continue_them(data):
+def test_tracking_numbers_run_per_day_and_the_counters_continue_them(data: SimpleNamespace) -> None:
     by_day: dict[str, list[int]] = defaultdict(list)
     for a in data.appeals:
         match = TRACKING_RE.match(a.tracking_no)
@@ -447,7 +465,7 @@ def test_residents_inboxes_hold_what_the_actions_would_have_sent(data):
     assert not Notification.objects.exclude(user_id__in={a.resident_id for a in web}).exists()
 
 
-def test_descriptions_vary_within_each_subcategory(data):
+def test_descriptions_vary_within_each_subcategory(data: SimpleNamespace) -> None:
     texts_by_category: dict[str, list[str]] = defaultdict(list)
     for a in data.appeals:
         texts_by_category[a.category.code].append(a.description)
