@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -77,6 +77,7 @@ from renzhi.appeals.schemas import (
 )
 from renzhi.core import scope
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
+from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Place, Role, Unit, User
 from renzhi.core.pagination import Page
 from renzhi.core.privacy import mask_phone
@@ -99,7 +100,7 @@ API_FIELDS = {
 
 
 @router.get("/categories", response=list[CategoryNodeOut], summary="The category tree")
-def categories(request: HttpRequest, q: str | None = None):
+def categories(request: AuthedRequest, q: str | None = None):
     """Active categories as a two-level tree; residents see those open to them. `q` keeps the
     subcategories whose name, code or keywords contain it (with their parents)."""
     qs = (
@@ -127,7 +128,7 @@ def categories(request: HttpRequest, q: str | None = None):
 
 
 @router.get("/duplicates", response=list[AppealOut], summary="Similar open appeals nearby")
-def duplicates(request: HttpRequest, tracking_no: str, radius_m: float = 200, days: int = 7):
+def duplicates(request: AuthedRequest, tracking_no: str, radius_m: float = 200, days: int = 7):
     """Open appeals of the same category within `radius_m` metres and `days` days (staff)."""
     if not queries.is_staff_viewer(request.auth):
         raise PermissionRefused(_("Your role does not allow this action."))
@@ -159,7 +160,7 @@ def duplicates(request: HttpRequest, tracking_no: str, radius_m: float = 200, da
         }
     },
 )
-def export(request: HttpRequest, filters: Query[queries.AppealFilter]):
+def export(request: AuthedRequest, filters: Query[queries.AppealFilter]):
     """The same filters as the list. Phone numbers are masked unless the viewer's role needs
     them; times are Beijing time."""
     qs = queries.filter_appeals(request.auth, filters)
@@ -183,7 +184,7 @@ def export(request: HttpRequest, filters: Query[queries.AppealFilter]):
 
 
 @router.get("/import/template", summary="The Excel template for bulk import", response={200: None})
-def import_template(request: HttpRequest):
+def import_template(request: AuthedRequest):
     content = import_actions.template_for(request.auth)
     response = HttpResponse(content, content_type=excel.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="appeals-import-template.xlsx"'
@@ -195,12 +196,12 @@ def import_template(request: HttpRequest):
     response={201: ImportJobOut, 202: ImportJobOut, 400: ImportRefusedOut},
     summary="Import appeals from .xlsx or .csv (all rows or none)",
 )
-def import_file(request: HttpRequest, file: File[UploadedFile] = None):
+def import_file(request: AuthedRequest, file: File[UploadedFile | None] = None):
     """Every row is checked before anything is written. 201: imported; 202: queued, poll
     `GET /import/{id}`; 400: refused, `detail` lists every problem with `row` and `column`."""
     if file is None:
         raise ActionError(_("Please choose a file."), field="file", code=ErrorCode.REQUIRED)
-    if file.size > excel.MAX_IMPORT_BYTES:
+    if file.size is not None and file.size > excel.MAX_IMPORT_BYTES:
         raise ActionError(
             _("The file is larger than %(n)d MB.") % {"n": excel.MAX_IMPORT_BYTES // 2**20},
             field="file",
@@ -214,12 +215,12 @@ def import_file(request: HttpRequest, file: File[UploadedFile] = None):
 
 @router.get("/import", response=list[ImportJobOut], summary="My import jobs")
 @paginate(Page)
-def import_jobs(request: HttpRequest):
+def import_jobs(request: AuthedRequest):
     return _Rows(_jobs_for(request.auth).defer("content"), _job)
 
 
 @router.get("/import/{int:job_id}", response=ImportJobOut, summary="Progress of an import")
-def import_job(request: HttpRequest, job_id: int):
+def import_job(request: AuthedRequest, job_id: int):
     job = _jobs_for(request.auth).defer("content").filter(pk=job_id).first()
     if job is None:
         raise ActionError(_("No such import."), field="job_id", code=ErrorCode.NOT_FOUND)
@@ -230,7 +231,7 @@ def import_job(request: HttpRequest, job_id: int):
 
 
 @router.get("/config/categories", response=list[CategoryOut], summary="All categories (admin)")
-def config_categories(request: HttpRequest):
+def config_categories(request: AuthedRequest):
     _require_config_reader(request)
     return [
         _category(c) for c in Category.objects.select_related("parent").order_by("sort", "code")
@@ -238,7 +239,7 @@ def config_categories(request: HttpRequest):
 
 
 @router.post("/config/categories", response={201: CategoryOut}, summary="Create a category")
-def create_category(request: HttpRequest, payload: CategoryIn):
+def create_category(request: AuthedRequest, payload: CategoryIn):
     parent = None
     if payload.parent_code:
         parent = Category.objects.filter(code=payload.parent_code).first()
@@ -262,7 +263,7 @@ def create_category(request: HttpRequest, payload: CategoryIn):
 
 
 @router.patch("/config/categories/{code}", response=CategoryOut, summary="Change a category")
-def update_category(request: HttpRequest, code: str, payload: CategoryPatch):
+def update_category(request: AuthedRequest, code: str, payload: CategoryPatch):
     category = _config_category(code)
     category = config_actions.update_category(
         request.auth, category, **payload.dict(exclude_unset=True)
@@ -275,7 +276,7 @@ def update_category(request: HttpRequest, code: str, payload: CategoryPatch):
     response=CategoryOut,
     summary="Retire a category and its subcategories",
 )
-def deactivate_category(request: HttpRequest, code: str):
+def deactivate_category(request: AuthedRequest, code: str):
     return _category(config_actions.deactivate_category(request.auth, _config_category(code)))
 
 
@@ -286,7 +287,7 @@ def deactivate_category(request: HttpRequest, code: str):
 )
 @paginate(Page)
 def routing_rules(
-    request: HttpRequest,
+    request: AuthedRequest,
     place: str | None = None,
     category: str | None = None,
     unit: str | None = None,
@@ -304,7 +305,7 @@ def routing_rules(
 
 
 @router.post("/config/routing-rules", response={201: RoutingRuleOut}, summary="Add a routing rule")
-def create_routing_rule(request: HttpRequest, payload: RoutingRuleIn):
+def create_routing_rule(request: AuthedRequest, payload: RoutingRuleIn):
     errors = []
     place = Place.objects.filter(code=payload.place_code).first() if payload.place_code else None
     if place is None:
@@ -335,7 +336,7 @@ def create_routing_rule(request: HttpRequest, payload: RoutingRuleIn):
                     _("Unknown category code “%(code)s”.") % {"code": payload.category_code},
                 )
             )
-    if errors:
+    if errors or place is None or unit is None:  # place/unit missing means errors is non-empty
         raise ActionError(errors=errors)
     rule = config_actions.create_routing_rule(
         request.auth, place=place, unit=unit, category=category
@@ -346,7 +347,7 @@ def create_routing_rule(request: HttpRequest, payload: RoutingRuleIn):
 @router.delete(
     "/config/routing-rules/{int:rule_id}", response={204: None}, summary="Remove a routing rule"
 )
-def delete_routing_rule(request: HttpRequest, rule_id: int):
+def delete_routing_rule(request: AuthedRequest, rule_id: int):
     _require_config_reader(request)
     rule = _rules_for(request.auth).filter(pk=rule_id).first()
     if rule is None:
@@ -356,7 +357,7 @@ def delete_routing_rule(request: HttpRequest, rule_id: int):
 
 
 @router.get("/config/sla-rules", response=list[SlaRuleOut], summary="SLA rules")
-def sla_rules(request: HttpRequest):
+def sla_rules(request: AuthedRequest):
     _require_config_reader(request)
     return [
         _sla(r)
@@ -369,7 +370,7 @@ def sla_rules(request: HttpRequest):
     response={200: SlaRuleOut, 201: SlaRuleOut},
     summary="Set the SLA of a category and priority (created or replaced)",
 )
-def upsert_sla_rule(request: HttpRequest, payload: SlaRuleIn):
+def upsert_sla_rule(request: AuthedRequest, payload: SlaRuleIn):
     category = None
     if payload.category_code:
         category = Category.objects.filter(code=payload.category_code).first()
@@ -392,7 +393,7 @@ def upsert_sla_rule(request: HttpRequest, payload: SlaRuleIn):
 @router.delete(
     "/config/sla-rules/{int:rule_id}", response={204: None}, summary="Remove an SLA rule"
 )
-def delete_sla_rule(request: HttpRequest, rule_id: int):
+def delete_sla_rule(request: AuthedRequest, rule_id: int):
     _require_config_reader(request)
     rule = SlaRule.objects.filter(pk=rule_id).first()
     if rule is None:
@@ -405,7 +406,7 @@ def delete_sla_rule(request: HttpRequest, rule_id: int):
 
 
 @router.post("/", response={200: SubmitOut, 201: SubmitOut}, summary="Submit an appeal")
-def submit(request: HttpRequest, payload: AppealIn):
+def submit(request: AuthedRequest, payload: AppealIn):
     """Any channel but import/open311. Send `Idempotency-Key` so that a retried request returns
     the first appeal (200) instead of creating a second (201)."""
     return _submit(request, payload, photos=())
@@ -417,14 +418,14 @@ def submit(request: HttpRequest, payload: AppealIn):
     summary="Submit an appeal with photos (multipart)",
 )
 def submit_with_photos(
-    request: HttpRequest, payload: Form[AppealIn], photos: File[list[UploadedFile]] = None
+    request: AuthedRequest, payload: Form[AppealIn], photos: File[list[UploadedFile] | None] = None
 ):
     return _submit(request, payload, photos=photos or ())
 
 
 @router.get("/", response=list[AppealOut], summary="Appeals I may see, filtered")
 @paginate(Page)
-def list_appeals(request: HttpRequest, filters: Query[queries.AppealFilter]):
+def list_appeals(request: AuthedRequest, filters: Query[queries.AppealFilter]):
     """Full-text-ish search `q` uses icontains over description, title, address and tracking
     number; on PostgreSQL a pg_trgm GIN index on those columns would make it fast at scale."""
     qs = _with_related(queries.filter_appeals(request.auth, filters))
@@ -435,28 +436,28 @@ def list_appeals(request: HttpRequest, filters: Query[queries.AppealFilter]):
 
 
 @router.get("/{tracking_no}", response=AppealDetailOut, summary="One appeal with its timeline")
-def detail(request: HttpRequest, tracking_no: str):
+def detail(request: AuthedRequest, tracking_no: str):
     return _detail(request.auth, _get(request, tracking_no))
 
 
 @router.post("/{tracking_no}/accept", response=AppealDetailOut, summary="受理 Accept")
-def accept(request: HttpRequest, tracking_no: str, payload: NoteIn):
+def accept(request: AuthedRequest, tracking_no: str, payload: NoteIn):
     return _act(request, tracking_no, actions.accept, note=payload.note)
 
 
 @router.post("/{tracking_no}/reject", response=AppealDetailOut, summary="不予受理 Reject")
-def reject(request: HttpRequest, tracking_no: str, payload: ReasonIn):
+def reject(request: AuthedRequest, tracking_no: str, payload: ReasonIn):
     return _act(request, tracking_no, actions.reject, reason=payload.reason)
 
 
 @router.post("/{tracking_no}/dispatch", response=AppealDetailOut, summary="派单 Dispatch to a unit")
-def dispatch(request: HttpRequest, tracking_no: str, payload: DispatchIn):
+def dispatch(request: AuthedRequest, tracking_no: str, payload: DispatchIn):
     appeal = _get(request, tracking_no)
     return _act(request, appeal, actions.dispatch, unit=_unit(payload.unit_code), note=payload.note)
 
 
 @router.post("/{tracking_no}/transfer", response=AppealDetailOut, summary="转派 Transfer")
-def transfer(request: HttpRequest, tracking_no: str, payload: TransferIn):
+def transfer(request: AuthedRequest, tracking_no: str, payload: TransferIn):
     appeal = _get(request, tracking_no)
     return _act(
         request, appeal, actions.transfer, unit=_unit(payload.unit_code), reason=payload.reason
@@ -464,12 +465,12 @@ def transfer(request: HttpRequest, tracking_no: str, payload: TransferIn):
 
 
 @router.post("/{tracking_no}/sign", response=AppealDetailOut, summary="签收 Sign for")
-def sign(request: HttpRequest, tracking_no: str, payload: NoteIn):
+def sign(request: AuthedRequest, tracking_no: str, payload: NoteIn):
     return _act(request, tracking_no, actions.sign, note=payload.note)
 
 
 @router.post("/{tracking_no}/progress", response=AppealDetailOut, summary="办理 Report progress")
-def progress(request: HttpRequest, tracking_no: str, payload: NoteIn):
+def progress(request: AuthedRequest, tracking_no: str, payload: NoteIn):
     return _act(request, tracking_no, actions.progress, note=payload.note)
 
 
@@ -479,16 +480,16 @@ def progress(request: HttpRequest, tracking_no: str, payload: NoteIn):
     summary="Report progress with photos (multipart)",
 )
 def progress_with_photos(
-    request: HttpRequest,
+    request: AuthedRequest,
     tracking_no: str,
     note: Form[str] = "",
-    photos: File[list[UploadedFile]] = None,
+    photos: File[list[UploadedFile] | None] = None,
 ):
     return _act(request, tracking_no, actions.progress, note=note, photos=photos or ())
 
 
 @router.post("/{tracking_no}/resolve", response=AppealDetailOut, summary="办结 Resolve")
-def resolve(request: HttpRequest, tracking_no: str, payload: ResolveIn):
+def resolve(request: AuthedRequest, tracking_no: str, payload: ResolveIn):
     return _act(request, tracking_no, actions.resolve, result=payload.result)
 
 
@@ -498,21 +499,21 @@ def resolve(request: HttpRequest, tracking_no: str, payload: ResolveIn):
     summary="Resolve with photos (multipart)",
 )
 def resolve_with_photos(
-    request: HttpRequest,
+    request: AuthedRequest,
     tracking_no: str,
     result: Form[str] = "",
-    photos: File[list[UploadedFile]] = None,
+    photos: File[list[UploadedFile] | None] = None,
 ):
     return _act(request, tracking_no, actions.resolve, result=result, photos=photos or ())
 
 
 @router.post("/{tracking_no}/rate", response=AppealDetailOut, summary="回访评价 Rate the result")
-def rate(request: HttpRequest, tracking_no: str, payload: RateIn):
+def rate(request: AuthedRequest, tracking_no: str, payload: RateIn):
     return _act(request, tracking_no, actions.rate, rating=payload.rating, comment=payload.comment)
 
 
 @router.post("/{tracking_no}/return", response=AppealDetailOut, summary="退单 Return to dispatcher")
-def return_to_dispatcher(request: HttpRequest, tracking_no: str, payload: ReasonIn):
+def return_to_dispatcher(request: AuthedRequest, tracking_no: str, payload: ReasonIn):
     return _act(request, tracking_no, actions.return_to_dispatcher, reason=payload.reason)
 
 
@@ -521,7 +522,7 @@ def return_to_dispatcher(request: HttpRequest, tracking_no: str, payload: Reason
     response=AppealDetailOut,
     summary="延期申请 Request more time",
 )
-def request_extension(request: HttpRequest, tracking_no: str, payload: ExtensionIn):
+def request_extension(request: AuthedRequest, tracking_no: str, payload: ExtensionIn):
     return _act(
         request, tracking_no, actions.request_extension, days=payload.days, reason=payload.reason
     )
@@ -532,7 +533,9 @@ def request_extension(request: HttpRequest, tracking_no: str, payload: Extension
     response=AppealDetailOut,
     summary="Approve or refuse an extension request",
 )
-def decide_extension(request: HttpRequest, tracking_no: str, extension_id: int, payload: DecideIn):
+def decide_extension(
+    request: AuthedRequest, tracking_no: str, extension_id: int, payload: DecideIn
+):
     appeal = _get(request, tracking_no)
     extension = appeal.extensions.filter(pk=extension_id).first()
     if extension is None:
@@ -551,22 +554,22 @@ def decide_extension(request: HttpRequest, tracking_no: str, extension_id: int, 
 
 
 @router.post("/{tracking_no}/supervise", response=AppealDetailOut, summary="督办 Supervise")
-def supervise(request: HttpRequest, tracking_no: str, payload: NoteIn):
+def supervise(request: AuthedRequest, tracking_no: str, payload: NoteIn):
     return _act(request, tracking_no, actions.supervise, note=payload.note)
 
 
 @router.post("/{tracking_no}/suspend", response=AppealDetailOut, summary="挂起 Suspend")
-def suspend(request: HttpRequest, tracking_no: str, payload: ReasonIn):
+def suspend(request: AuthedRequest, tracking_no: str, payload: ReasonIn):
     return _act(request, tracking_no, actions.suspend, reason=payload.reason)
 
 
 @router.post("/{tracking_no}/resume", response=AppealDetailOut, summary="Resume a suspended case")
-def resume(request: HttpRequest, tracking_no: str, payload: NoteIn):
+def resume(request: AuthedRequest, tracking_no: str, payload: NoteIn):
     return _act(request, tracking_no, actions.resume, note=payload.note)
 
 
 @router.post("/{tracking_no}/escalate", response=AppealDetailOut, summary="升级 Escalate")
-def escalate(request: HttpRequest, tracking_no: str, payload: ReasonIn):
+def escalate(request: AuthedRequest, tracking_no: str, payload: ReasonIn):
     return _act(request, tracking_no, actions.escalate, reason=payload.reason)
 
 
@@ -575,7 +578,7 @@ def escalate(request: HttpRequest, tracking_no: str, payload: ReasonIn):
     response=AppealDetailOut,
     summary="合并 Merge a duplicate into another appeal",
 )
-def merge(request: HttpRequest, tracking_no: str, payload: MergeIn):
+def merge(request: AuthedRequest, tracking_no: str, payload: MergeIn):
     appeal = _get(request, tracking_no)
     into = (
         _visible(request).filter(tracking_no=payload.into.strip()).first() if payload.into else None
@@ -594,28 +597,28 @@ def merge(request: HttpRequest, tracking_no: str, payload: MergeIn):
 @router.post(
     "/{tracking_no}/withdraw", response=AppealDetailOut, summary="撤回 Withdraw (resident)"
 )
-def withdraw(request: HttpRequest, tracking_no: str, payload: ReasonIn):
+def withdraw(request: AuthedRequest, tracking_no: str, payload: ReasonIn):
     return _act(request, tracking_no, actions.withdraw, reason=payload.reason)
 
 
 @router.post("/{tracking_no}/close", response=AppealDetailOut, summary="Close without a rating")
-def close(request: HttpRequest, tracking_no: str, payload: NoteIn):
+def close(request: AuthedRequest, tracking_no: str, payload: NoteIn):
     return _act(request, tracking_no, actions.close, note=payload.note)
 
 
 @router.post("/{tracking_no}/comment", response=AppealDetailOut, summary="Internal note")
-def comment(request: HttpRequest, tracking_no: str, payload: NoteIn):
+def comment(request: AuthedRequest, tracking_no: str, payload: NoteIn):
     return _act(request, tracking_no, actions.comment, note=payload.note)
 
 
 # === Helpers: scope, filters, acting ========================================================
 
 
-def _visible(request: HttpRequest) -> QuerySet[Appeal]:
+def _visible(request: AuthedRequest) -> QuerySet[Appeal]:
     return queries.appeals_for(request.auth)
 
 
-def _get(request: HttpRequest, tracking_no: str) -> Appeal:
+def _get(request: AuthedRequest, tracking_no: str) -> Appeal:
     appeal = _with_related(_visible(request)).filter(tracking_no=tracking_no).first()
     if appeal is None:
         raise ActionError(
@@ -630,7 +633,7 @@ def _with_related(qs: QuerySet[Appeal]) -> QuerySet[Appeal]:
     return qs.select_related("category", "category_top", "street", "community", "grid", "unit")
 
 
-def _act(request: HttpRequest, appeal: Appeal | str, verb: Callable, **kwargs) -> dict:
+def _act(request: AuthedRequest, appeal: Appeal | str, verb: Callable, **kwargs) -> dict:
     """Run one action on a visible appeal and answer with the appeal as it is now."""
     if isinstance(appeal, str):
         appeal = _get(request, appeal)
@@ -690,7 +693,7 @@ class _Rows:
 # === Intake =================================================================================
 
 
-def _submit(request: HttpRequest, payload: AppealIn, photos) -> tuple[int, dict]:
+def _submit(request: AuthedRequest, payload: AppealIn, photos) -> tuple[int, dict]:
     user = request.auth
     key = (request.headers.get("Idempotency-Key") or payload.idempotency_key or "").strip() or None
     errors: list[FieldError] = []
@@ -789,6 +792,8 @@ def _local(moment: dt.datetime | None) -> dt.datetime | None:
 
 def _summary(user: User, a: Appeal) -> dict:
     show_phone = queries.may_see_phone(user, a)
+    category, category_top, unit = a.category, a.category_top, a.unit
+    street, community, grid = a.street, a.community, a.grid
     return {
         "tracking_no": a.tracking_no,
         "title": a.title,
@@ -796,16 +801,16 @@ def _summary(user: User, a: Appeal) -> dict:
         "state_label": str(State(a.state).label),
         "channel": a.channel,
         "priority": a.priority,
-        "category_code": a.category.code if a.category_id else None,
-        "category_name": a.category.name if a.category_id else None,
-        "category_top_code": a.category_top.code if a.category_top_id else None,
+        "category_code": category.code if category is not None else None,
+        "category_name": category.name if category is not None else None,
+        "category_top_code": category_top.code if category_top is not None else None,
         "place_code": a.place_code,
-        "street_name": a.street.name if a.street_id else None,
-        "community_name": a.community.name if a.community_id else None,
-        "grid_name": a.grid.name if a.grid_id else None,
+        "street_name": street.name if street is not None else None,
+        "community_name": community.name if community is not None else None,
+        "grid_name": grid.name if grid is not None else None,
         "address": a.address,
-        "unit_code": a.unit.code if a.unit_id else None,
-        "unit_name": a.unit.name if a.unit_id else None,
+        "unit_code": unit.code if unit is not None else None,
+        "unit_name": unit.name if unit is not None else None,
         "contact_name": a.contact_name,
         "contact_phone": a.contact_phone if show_phone else mask_phone(a.contact_phone),
         "received_at": _local(a.received_at),
@@ -842,7 +847,7 @@ def _detail(user: User, a: Appeal) -> dict:
         "escalation_level": a.escalation_level,
         "result": a.result,
         "feedback": a.feedback,
-        "merged_into": a.merged_into.tracking_no if a.merged_into_id else None,
+        "merged_into": a.merged_into.tracking_no if a.merged_into is not None else None,
         "merged": list(a.merged.values_list("tracking_no", flat=True)) if staff else [],
         "accepted_at": _local(a.accepted_at),
         "dispatched_at": _local(a.dispatched_at),
@@ -858,12 +863,13 @@ def _detail(user: User, a: Appeal) -> dict:
 def _event(e: AppealEvent, staff: bool, viewer: User) -> dict:
     transition = states.TRANSITIONS.get(e.verb)
     label = EVENT_LABELS.get(e.verb) or (transition.label if transition else e.verb)
-    if e.automatic or e.actor_id is None:
+    event_actor, unit = e.actor, e.unit
+    if e.automatic or event_actor is None:
         actor = _("System")
     elif staff or e.actor_id == viewer.pk:
-        actor = e.actor.display_name or e.actor.username
-    elif e.actor_role == Role.UNIT_HANDLER and e.unit_id:
-        actor = e.unit.name  # residents see the unit, not the person
+        actor = event_actor.display_name or event_actor.username
+    elif e.actor_role == Role.UNIT_HANDLER and unit is not None:
+        actor = unit.name  # residents see the unit, not the person
     else:
         actor = str(Role(e.actor_role).label) if e.actor_role in Role.values else ""
     return {
@@ -877,7 +883,7 @@ def _event(e: AppealEvent, staff: bool, viewer: User) -> dict:
         "note": e.note,
         "automatic": e.automatic,
         "public": e.public,
-        "unit_name": e.unit.name if e.unit_id else None,
+        "unit_name": unit.name if unit is not None else None,
         "data": e.data if staff else {},
         "attachments": [_attachment(att) for att in sorted(e.attachments.all(), key=_pk)],
     }
@@ -905,8 +911,8 @@ def _extension(x: ExtensionRequest) -> dict:
         "reason": x.reason,
         "status": x.status,
         "requested_by": x.requested_by.display_name or x.requested_by.username,
-        "decided_by": (x.decided_by.display_name or x.decided_by.username)
-        if x.decided_by_id
+        "decided_by": (decided_by.display_name or decided_by.username)
+        if (decided_by := x.decided_by) is not None
         else None,
         "created_at": _local(x.created_at),
         "decided_at": _local(x.decided_at),
@@ -928,7 +934,7 @@ def _category(c: Category) -> dict:
     return {
         "code": c.code,
         "name": c.name,
-        "parent_code": c.parent.code if c.parent_id else None,
+        "parent_code": c.parent.code if c.parent is not None else None,
         "default_unit_kind": c.default_unit_kind,
         "keywords": c.keywords,
         "description": c.description,
@@ -941,8 +947,8 @@ def _category(c: Category) -> dict:
 def _rule(r: RoutingRule) -> dict:
     return {
         "id": r.pk,
-        "category_code": r.category.code if r.category_id else None,
-        "category_name": r.category.name if r.category_id else None,
+        "category_code": category.code if (category := r.category) is not None else None,
+        "category_name": category.name if category is not None else None,
         "place_code": r.place.code,
         "place_name": r.place.name,
         "unit_code": r.unit.code,
@@ -954,8 +960,8 @@ def _rule(r: RoutingRule) -> dict:
 def _sla(r: SlaRule) -> dict:
     return {
         "id": r.pk,
-        "category_code": r.category.code if r.category_id else None,
-        "category_name": r.category.name if r.category_id else None,
+        "category_code": category.code if (category := r.category) is not None else None,
+        "category_name": category.name if category is not None else None,
         "priority": r.priority,
         "sign_hours": r.sign_hours,
         "resolve_days": r.resolve_days,
@@ -1026,7 +1032,7 @@ def _config_category(code: str) -> Category:
     return category
 
 
-def _require_config_reader(request: HttpRequest) -> None:
+def _require_config_reader(request: AuthedRequest) -> None:
     if not config_actions.may_configure(request.auth):
         raise PermissionRefused(_("Your role does not allow this action."))
 

@@ -94,8 +94,8 @@ def store_photos(
 
 def _thumbnail(photo) -> bytes:
     photo.seek(0)
-    with Image.open(photo) as image:
-        image = image.convert("RGB")
+    with Image.open(photo) as opened:
+        image = opened.convert("RGB")
         image.thumbnail(THUMB_SIZE)
         out = io.BytesIO()
         image.save(out, "JPEG", quality=80)

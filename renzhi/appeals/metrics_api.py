@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
@@ -18,6 +17,7 @@ from renzhi.appeals import metrics
 from renzhi.appeals.metrics import Filters, Period
 from renzhi.core import scope
 from renzhi.core.errors import PermissionRefused
+from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Role
 
 router = Router(tags=["appeals metrics"])
@@ -116,7 +116,7 @@ class OverdueOut(Schema):
 
 
 @router.get("/summary", response=SummaryOut, summary="三率 and counts for my whole scope")
-def summary(request: HttpRequest, q: Query[MetricsQuery]):
+def summary(request: AuthedRequest, q: Query[MetricsQuery]):
     period, filters = _parse(request, q)
     return {
         "period": period.as_dict(),
@@ -125,7 +125,7 @@ def summary(request: HttpRequest, q: Query[MetricsQuery]):
 
 
 @router.get("/trend", response=SeriesOut, summary="Counts and rates per day, week or month")
-def trend(request: HttpRequest, q: Query[MetricsQuery], interval: str = "month"):
+def trend(request: AuthedRequest, q: Query[MetricsQuery], interval: str = "month"):
     period, filters = _parse(request, q)
     items = metrics.trend(request.auth, period, interval, filters)
     return {"period": period.as_dict(), "interval": interval, "items": [f.as_dict() for f in items]}
@@ -134,7 +134,7 @@ def trend(request: HttpRequest, q: Query[MetricsQuery], interval: str = "month")
 @router.get(
     "/groups", response=GroupsOut, summary="Figures per unit, community, street, grid or category"
 )
-def groups(request: HttpRequest, q: Query[MetricsQuery], by: str = "unit"):
+def groups(request: AuthedRequest, q: Query[MetricsQuery], by: str = "unit"):
     period, filters = _parse(request, q)
     items = metrics.grouped(request.auth, period, by, filters)
     items.sort(key=lambda f: (-f.received, -f.dispatched, f.code))
@@ -143,7 +143,7 @@ def groups(request: HttpRequest, q: Query[MetricsQuery], by: str = "unit"):
 
 @router.get("/ranking", response=GroupsOut, summary="Units or communities ranked by a rate")
 def ranking(
-    request: HttpRequest,
+    request: AuthedRequest,
     q: Query[MetricsQuery],
     by: str = "unit",
     order: str = "resolution",
@@ -155,7 +155,7 @@ def ranking(
 
 
 @router.get("/categories", response=CategoriesOut, summary="Appeals by category (both levels)")
-def categories(request: HttpRequest, q: Query[MetricsQuery]):
+def categories(request: AuthedRequest, q: Query[MetricsQuery]):
     period, filters = _parse(request, q)
     mix = metrics.category_mix(request.auth, period, filters)
     return {
@@ -166,14 +166,14 @@ def categories(request: HttpRequest, q: Query[MetricsQuery]):
 
 
 @router.get("/grids", response=GroupsOut, summary="Appeals per grid (for a map), keyed by code")
-def grids(request: HttpRequest, q: Query[MetricsQuery]):
+def grids(request: AuthedRequest, q: Query[MetricsQuery]):
     period, filters = _parse(request, q)
     items = metrics.grid_counts(request.auth, period, filters)
     return {"period": period.as_dict(), "by": "grid", "items": [f.as_dict() for f in items]}
 
 
 @router.get("/overdue", response=OverdueOut, summary="Open overdue appeals, longest overdue first")
-def overdue(request: HttpRequest, q: Query[MetricsQuery], limit: int = 200):
+def overdue(request: AuthedRequest, q: Query[MetricsQuery], limit: int = 200):
     period, filters = _parse(request, q)
     rows = metrics.overdue_list(request.auth, period, filters, limit=None)
     now = timezone.now()
@@ -184,7 +184,7 @@ def overdue(request: HttpRequest, q: Query[MetricsQuery], limit: int = 200):
     }
 
 
-def _parse(request: HttpRequest, q: MetricsQuery) -> tuple[Period, Filters]:
+def _parse(request: AuthedRequest, q: MetricsQuery) -> tuple[Period, Filters]:
     if not scope.has_role(request.auth, *METRIC_ROLES):
         raise PermissionRefused(_("Your role does not allow this action."))
     period = Period.parse(days=q.days, start=q.start, end=q.end)

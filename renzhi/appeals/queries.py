@@ -217,7 +217,7 @@ def allowed_actions(user: User, a: Appeal, *, extensions=None) -> list[str]:
     verbs = states.allowed_verbs(a.state)
     if a.state == State.RECEIVED:
         verbs.append("dispatch")  # accept and dispatch in one step
-    staff_roles = {
+    staff_roles: dict[str, set[str]] = {
         "accept": DISPATCH_ROLES,
         "reject": DISPATCH_ROLES,
         "dispatch": DISPATCH_ROLES,
@@ -251,7 +251,7 @@ def allowed_actions(user: User, a: Appeal, *, extensions=None) -> list[str]:
     if (
         a.state == State.MERGED
         and owner
-        and a.merged_into_id
+        and a.merged_into is not None
         and a.merged_into.state in (State.RESOLVED, State.CLOSED)
     ):
         allowed.append("rate")

@@ -20,7 +20,9 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
+from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -156,16 +158,18 @@ def submitted(request: AuthedRequest, tracking_no: str) -> HttpResponse:
             "staff": staff,
             "duplicates": _duplicates(request.user, appeal) if staff else [],
             "may_merge": "merge" in verbs,
-            "again_url": reverse(
-                {Channel.HOTLINE: "appeals:hotline", Channel.PATROL: "appeals:patrol"}.get(
-                    appeal.channel, "appeals:new"
-                )
-            ),
+            "again_url": reverse(AGAIN_URLS.get(appeal.channel, "appeals:new")),
         },
     )
 
 
 # --- Staff intake: hotline entry, patrol report ---------------------------------------------
+
+# Where "file another" leads after a staff intake; residents go back to the public form.
+AGAIN_URLS: dict[str, str] = {
+    Channel.HOTLINE: "appeals:hotline",
+    Channel.PATROL: "appeals:patrol",
+}
 
 
 @requires(may_take_calls)
@@ -178,7 +182,7 @@ def patrol(request: AuthedRequest) -> HttpResponse:
     return _staff_intake(request, Channel.PATROL)
 
 
-INTAKE_ROLES = {
+INTAKE_ROLES: dict[str, tuple[str, ...]] = {
     Channel.HOTLINE: (Role.COMMUNITY_STAFF, Role.DISPATCHER),
     Channel.PATROL: (Role.GRID_WORKER,),
 }
@@ -437,7 +441,7 @@ class Step:
     """A step a viewer may take on the detail page: its form and the action it calls."""
 
     label: object
-    form: Callable[..., object]
+    form: Callable[..., BaseForm]
     run: Callable[[User, Appeal, dict], object]
     done: object
     style: str = ""
@@ -717,7 +721,7 @@ def _detail_page(
 @requires(None)
 def photo(
     request: AuthedRequest, tracking_no: str, number: int, thumbnail: bool = False
-) -> HttpResponse:
+) -> HttpResponseBase:
     """A photo of an appeal, to those who may see the step it documents."""
     appeal = _get_visible(request, tracking_no)
     attachments = list(appeal.attachments.select_related("event").order_by("id"))

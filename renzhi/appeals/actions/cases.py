@@ -75,9 +75,9 @@ __all__ = [
 
 log = logging.getLogger("renzhi.appeals.intake")
 
-INTAKE_STAFF = {Role.COMMUNITY_STAFF, Role.DISPATCHER, Role.GRID_WORKER}
-DISPATCH_ROLES = {Role.DISPATCHER, Role.COMMUNITY_STAFF}
-SUPERVISE_ROLES = {Role.DISPATCHER, Role.LEADER}
+INTAKE_STAFF: set[str] = {Role.COMMUNITY_STAFF, Role.DISPATCHER, Role.GRID_WORKER}
+DISPATCH_ROLES: set[str] = {Role.DISPATCHER, Role.COMMUNITY_STAFF}
+SUPERVISE_ROLES: set[str] = {Role.DISPATCHER, Role.LEADER}
 MAX_DESCRIPTION = 4000
 DUPLICATE_RADIUS_M = 200
 DUPLICATE_DAYS = 7
@@ -278,6 +278,7 @@ def _check_intake_permission(actor: User | None, channel: str, place: Place) -> 
         return
     if actor is None:
         raise PermissionRefused(_("Please log in first."))
+    wanted: set[str]
     if channel == Channel.PATROL:
         wanted = {Role.GRID_WORKER, Role.COMMUNITY_STAFF}
     elif channel == Channel.HOTLINE:
@@ -1249,6 +1250,8 @@ def mark_overdue(now: dt.datetime | None = None) -> dict[str, int]:
         resolve_deadline__gt=now,
     )
     for appeal in near.iterator():
+        if appeal.resolve_deadline is None:  # excluded by the query; narrows the type
+            continue
         rule = sla.sla_for(appeal.category, appeal.priority)
         total = calendar.working_hours_between(
             appeal.dispatched_at or appeal.received_at, appeal.resolve_deadline
@@ -1516,7 +1519,7 @@ def _require_staff(actor: User | None, appeal: Appeal, roles: set[str]) -> str:
     if not held:
         raise PermissionRefused(_("Your role does not allow this action."))
     for m in held:
-        if appeal.place_code.startswith(m.place.code):
+        if m.place is not None and appeal.place_code.startswith(m.place.code):
             return m.role
     raise PermissionRefused(_("This appeal is outside your jurisdiction."))
 
@@ -1568,7 +1571,7 @@ def _message(appeal: Appeal, title: str, body: str = "") -> notify.Message:
 
 
 def _tell_resident(appeal: Appeal, title: str, body: str = "") -> None:
-    if appeal.resident_id:
+    if appeal.resident is not None:
         notify.notify(appeal.resident, _message(appeal, title, body))
 
 

@@ -235,7 +235,7 @@ def _category_summary(c: Category) -> dict:
     return {
         "code": c.code,
         "name": c.name,
-        "parent": c.parent.code if c.parent_id else None,
+        "parent": c.parent.code if c.parent is not None else None,
         "default_unit_kind": c.default_unit_kind,
         "public": c.public,
         "active": c.active,
@@ -420,7 +420,7 @@ def _unit_serves(unit: Unit, place: Place) -> bool:
 
 def _rule_summary(rule: RoutingRule) -> dict:
     return {
-        "category": rule.category.code if rule.category_id else None,
+        "category": rule.category.code if rule.category is not None else None,
         "place": rule.place.code,
         "unit": rule.unit.code,
     }
@@ -538,7 +538,7 @@ def _number_in(value, low: float, high: float) -> bool:
 
 def _sla_summary(rule: SlaRule) -> dict:
     return {
-        "category": rule.category.code if rule.category_id else None,
+        "category": rule.category.code if rule.category is not None else None,
         "priority": rule.priority,
         "sign_hours": rule.sign_hours,
         "resolve_days": rule.resolve_days,

@@ -28,6 +28,7 @@ import logging
 import math
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -220,12 +221,18 @@ def _refused_message(rows: int) -> str:
     ) % {"n": rows}
 
 
+def _column_header(field: str | None) -> str:
+    """The spreadsheet header for an error's field, or "" when it maps to no column."""
+    column = FIELD_COLUMNS.get(field or "")
+    return excel.HEADERS.get(column, "") if column is not None else ""
+
+
 class _RowRefused(Exception):
     def __init__(self, row: int, exc: ActionError):
         self.errors = [
             {
                 "row": row,
-                "column": excel.HEADERS.get(FIELD_COLUMNS.get(e.field or ""), ""),
+                "column": _column_header(e.field),
                 "message": e.message,
             }
             for e in exc.errors
@@ -559,6 +566,7 @@ def _number(text: str) -> float | None:
 
 def _parse_when(raw: Any, text: str) -> dt.datetime | None:
     """A local (Asia/Shanghai) time from an Excel date cell or text, as an aware datetime."""
+    value: dt.datetime | None
     if isinstance(raw, dt.datetime):
         value = raw
     elif isinstance(raw, dt.date):
@@ -571,8 +579,8 @@ def _parse_when(raw: Any, text: str) -> dt.datetime | None:
                 break
             except ValueError:
                 continue
-        if value is None:
-            return None
+    if value is None:
+        return None
     if value.tzinfo is None:
         return value.replace(tzinfo=LOCAL_TZ)
     return value
@@ -588,9 +596,9 @@ def template_for(actor: User) -> bytes:
         (c.code, str(c))
         for c in Category.objects.filter(active=True).select_related("parent").order_by("code")
     ]
-    places = Place.objects.filter(level__in=[PlaceLevel.COMMUNITY, PlaceLevel.GRID]).order_by(
-        "code"
-    )
+    places: Iterable[Place] = Place.objects.filter(
+        level__in=[PlaceLevel.COMMUNITY, PlaceLevel.GRID]
+    ).order_by("code")
     codes = scope.jurisdiction_codes(actor, roles_allowed=IMPORT_ROLES)
     if codes is not None:
         places = [p for p in places if any(p.code.startswith(c) for c in codes)]
