@@ -8,10 +8,11 @@ duplicates or gaps, one appeal per idempotency key, and an unbroken audit chain.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from renzhi.appeals import actions
@@ -43,7 +44,7 @@ def race(n: int, work: Callable[[int], object]) -> list[tuple[str, object]]:
 
     def run(i: int) -> None:
         try:
-            connection.ensure_connection()  # connect first, so the race is over the row lock
+            _connect_patiently()  # connect first, so the race is over the row lock
             barrier.wait(timeout=60)
             results[i] = ("ok", work(i))
         except Exception as exc:
@@ -58,6 +59,24 @@ def race(n: int, work: Callable[[int], object]) -> list[tuple[str, object]]:
         t.join(timeout=300)
     assert not any(t.is_alive() for t in threads), "a thread hung (deadlock?)"
     return results
+
+
+def _connect_patiently(attempts: int = 40) -> None:
+    """Open this thread's connection, waiting while the server is full.
+
+    The backends of the previous race's 50 connections take a moment to exit after close, and
+    the other xdist worker holds a few; a slot shortage is a property of the test machine, not
+    of the code under test, so wait for one rather than fail.
+    """
+    for attempt in range(attempts):
+        try:
+            connection.ensure_connection()
+            return
+        except OperationalError as exc:
+            if "too many clients" not in str(exc) or attempt == attempts - 1:
+                raise
+            connection.close()
+            time.sleep(0.1 + 0.05 * attempt)
 
 
 def outcomes(results) -> tuple[list, list[ActionError]]:
