@@ -854,6 +854,7 @@ def resume(actor: User, appeal: Appeal, *, note: str = "") -> Appeal:
     now = timezone.now()
     if appeal.suspended_at:
         sla.shift_for_suspension(appeal, appeal.suspended_at, now)
+        appeal.warned_at = None  # deadlines moved: warn again at 80 % of the new time
     appeal.state, appeal.state_before_suspend, appeal.suspended_at = (
         appeal.state_before_suspend,
         "",
@@ -965,6 +966,7 @@ def decide_extension(
     request.save()
     if approve and appeal.resolve_deadline:
         appeal.resolve_deadline = sla.extend(appeal.resolve_deadline, request.days)
+        appeal.warned_at = None  # warn again at 80 % of the extended time
         _lift_overdue_if_on_time(appeal, now)
         _save(appeal)
     _log(

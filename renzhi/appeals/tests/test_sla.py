@@ -379,3 +379,20 @@ def test_an_extension_too_short_to_catch_up_leaves_the_flag(flow, clock):
     actions.mark_overdue()
     actions.decide_extension(flow.dora, request, approve=True)
     assert Appeal.objects.get(pk=appeal.pk).overdue is True
+
+
+def test_an_approved_extension_warns_again_near_the_new_deadline(flow, clock, english):
+    appeal = dispatched_at(flow, clock, "2026-03-02 10:00")
+    actions.sign(flow.erin, appeal)
+    clock.at("2026-03-04 14:20")  # 80.2 % of the 21 working hours to Thursday 10:00
+    assert actions.mark_overdue()["warned"] == 1
+    request = actions.request_extension(flow.erin, appeal, days=2, reason="等配件")
+    actions.decide_extension(flow.dora, request, approve=True)
+    # New deadline: Thursday 10:00 + 14 h = Monday 2026-03-09 10:00, 35 working hours after
+    # dispatch; 80 % is 28 h: Mon 6 + Tue 7 + Wed 7 + Thu 7 = 27 h, then 1 h → Fri 10:00.
+    clock.at("2026-03-06 09:55")
+    assert actions.mark_overdue()["warned"] == 0
+    clock.at("2026-03-06 10:05")
+    assert actions.mark_overdue()["warned"] == 1
+    appeal.refresh_from_db()
+    assert appeal.warned_at == local("2026-03-06 10:05")
