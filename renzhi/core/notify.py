@@ -55,23 +55,36 @@ class WeChatLogSender(Sender):
 def notify(users: list[User] | User, message: Message) -> None:
     """Write the inbox rows now (inside the caller's transaction) and run other senders on
     commit."""
-    recipients = [users] if isinstance(users, User) else [u for u in users if u is not None]
-    recipients = list({u.pk: u for u in recipients}.values())
-    if not recipients:
+    notify_many([([users] if isinstance(users, User) else users, message)])
+
+
+def notify_many(messages: list[tuple[list[User], Message]]) -> None:
+    """Several messages at once (bulk intake): one insert for all inbox rows, senders on commit.
+
+    Each message goes to its users once, however often a user is listed.
+    """
+    deliveries = []
+    for users, message in messages:
+        recipients = list({u.pk: u for u in users if u is not None}.values())
+        if recipients:
+            deliveries.append((recipients, message))
+    if not deliveries:
         return
     Notification.objects.bulk_create(
         [
             Notification(
                 user=u,
-                kind=message.kind,
-                title=message.title[:200],
-                body=message.body,
-                link=message.link[:300],
-                object_type=message.object_type,
-                object_id=message.object_id,
+                kind=m.kind,
+                title=m.title[:200],
+                body=m.body,
+                link=m.link[:300],
+                object_type=m.object_type,
+                object_id=m.object_id,
             )
+            for recipients, m in deliveries
             for u in recipients
-        ]
+        ],
+        batch_size=1000,
     )
     senders = [
         import_string(path)() for path in getattr(settings, "RENZHI_NOTIFICATION_SENDERS", [])
@@ -79,11 +92,12 @@ def notify(users: list[User] | User, message: Message) -> None:
     if senders:
 
         def deliver() -> None:
-            for user in recipients:
-                for sender in senders:
-                    try:
-                        sender.send(user, message)
-                    except Exception:  # a broken gateway must not break the action
-                        log.exception("notification sender %s failed", type(sender).__name__)
+            for recipients, message in deliveries:
+                for user in recipients:
+                    for sender in senders:
+                        try:
+                            sender.send(user, message)
+                        except Exception:  # a broken gateway must not break the action
+                            log.exception("notification sender %s failed", type(sender).__name__)
 
         transaction.on_commit(deliver)

@@ -11,16 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from renzhi.appeals import routing, sla, states, tracking
@@ -35,13 +32,12 @@ from renzhi.appeals.models import (
     RoutingRule,
     Satisfaction,
     State,
-    TrackingCounter,
 )
 from renzhi.core import audit, geo, notify, scope
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
-from renzhi.core.models import Membership, Notification, Place, PlaceLevel, Role, Unit, User
+from renzhi.core.models import Membership, Place, PlaceLevel, Role, Unit, User
 from renzhi.core.privacy import mask_phone
-from renzhi.core.workdays import LOCAL_TZ, WorkCalendar
+from renzhi.core.workdays import WorkCalendar
 
 __all__ = [
     "BatchRowRefused",
@@ -605,7 +601,7 @@ class _IntakeBatch:
             )
             for row, c in zip(rows, cleaned, strict=True)
         ]
-        numbers = _reserve_tracking_nos([a.received_at for a in appeals])
+        numbers = tracking.reserve([a.received_at for a in appeals])
         events: list[AppealEvent] = []
         steps: list[audit.AuditEntry] = []
         messages: list[tuple[list[User], notify.Message]] = []
@@ -672,66 +668,8 @@ class _IntakeBatch:
             [audit.AuditEntry("appeal.submit", a, after=_submit_audit(a)) for a in appeals],
         )
         audit.record_many(None, steps)
-        _notify_many(messages)
+        notify.notify_many(messages)
         return appeals
-
-
-def _reserve_tracking_nos(times: list[dt.datetime]) -> list[str]:
-    """Tracking numbers for appeals received at `times`, in that order: per local day one block
-    (UPDATE … SET last = last + n under the row lock, then last-n+1 … last), gap-free like
-    `tracking.next_tracking_no`. Days are locked in date order, so two batches never deadlock."""
-    days = [t.astimezone(LOCAL_TZ).date() for t in times]
-    following: dict[dt.date, int] = {}
-    for day, n in sorted(Counter(days).items()):
-        TrackingCounter.objects.get_or_create(day=day)
-        TrackingCounter.objects.filter(day=day).update(last=F("last") + n)
-        following[day] = TrackingCounter.objects.values_list("last", flat=True).get(day=day) - n + 1
-    numbers = []
-    for day in days:
-        numbers.append(f"RZ{day:%Y%m%d}-{following[day]:06d}")
-        following[day] += 1
-    return numbers
-
-
-def _notify_many(messages: list[tuple[list[User], notify.Message]]) -> None:
-    """`notify.notify` for many messages: one insert for all inbox rows, senders after commit."""
-    deliveries = []
-    for users, message in messages:
-        recipients = list({u.pk: u for u in users if u is not None}.values())
-        if recipients:
-            deliveries.append((recipients, message))
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                user=u,
-                kind=m.kind,
-                title=m.title[:200],
-                body=m.body,
-                link=m.link[:300],
-                object_type=m.object_type,
-                object_id=m.object_id,
-            )
-            for recipients, m in deliveries
-            for u in recipients
-        ],
-        batch_size=1000,
-    )
-    senders = [
-        import_string(path)() for path in getattr(settings, "RENZHI_NOTIFICATION_SENDERS", [])
-    ]
-    if not (senders and deliveries):
-        return
-
-    def deliver() -> None:
-        for recipients, message in deliveries:
-            for user in recipients:
-                for sender in senders:
-                    try:
-                        sender.send(user, message)
-                    except Exception:  # a broken gateway must not break the intake
-                        log.exception("notification sender %s failed", type(sender).__name__)
-
-    transaction.on_commit(deliver)
 
 
 def find_duplicates(
