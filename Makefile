@@ -58,8 +58,15 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Apps with their own catalogue (renzhi/<app>/locale) are left out of the project catalogue.
+APP_LOCALE_DIRS := $(dir $(wildcard renzhi/*/locale))
+
 messages: install-dev ## refresh the translation catalogues after changing UI strings
-	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=bench --no-obsolete
+	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=bench \
+		$(foreach d,$(APP_LOCALE_DIRS),--ignore=$(d)*) --no-obsolete
+	for d in $(APP_LOCALE_DIRS); do \
+		(cd $$d && ../../$(BIN)/django-admin makemessages -l zh_Hans -l en --no-obsolete) || exit 1; \
+	done
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 bench: install-dev

@@ -8,6 +8,8 @@ Users (password for all: `Passw0rd!x`):
   dora    street dispatcher over street A      erin    unit handler of unit A (covers community A)
   gina    grid worker of grid A1               frank   leader of the district
   adam    administrator of street A only       root    global system administrator
+  leo     leader of street A                   vera    volunteer of community A
+  sam     social worker of community A
 """
 
 import pytest
@@ -81,6 +83,9 @@ def world(db):
     w.frank = user("frank", Role.LEADER, w.district)
     w.adam = user("adam", Role.ADMIN, w.street_a)
     w.root = user("root", Role.ADMIN, None)
+    w.leo = user("leo", Role.LEADER, w.street_a)
+    w.vera = user("vera", Role.VOLUNTEER, w.community_a, phone="13800000021", home=w.community_a)
+    w.sam = user("sam", Role.SOCIAL_WORKER, w.community_a, phone="13800000022")
     w.password = PASSWORD
     return w
 

@@ -91,3 +91,13 @@ from renzhi.core.notifications_api import router as notifications_router  # noqa
 
 api.add_router("/appeals", appeals_router)
 api.add_router("/notifications", notifications_router)
+
+from renzhi.commons.api import router as commons_router  # noqa: E402
+from renzhi.emergency.api import router as emergency_router  # noqa: E402
+from renzhi.triage.api import router as triage_router  # noqa: E402
+from renzhi.warning.api import router as warning_router  # noqa: E402
+
+api.add_router("/triage", triage_router)
+api.add_router("/warnings", warning_router)
+api.add_router("/emergency", emergency_router)
+api.add_router("/commons", commons_router)

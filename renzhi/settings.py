@@ -58,6 +58,11 @@ INSTALLED_APPS = [
     "ninja",
     "renzhi.core",
     "renzhi.appeals",
+    "renzhi.triage",
+    "renzhi.warning",
+    "renzhi.emergency",
+    "renzhi.commons",
+    "renzhi.open311",
     "renzhi.web",
     "renzhi.demo",
 ]

@@ -11,6 +11,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("django-admin/", admin.site.urls),
     path("appeals/dashboard/", include("renzhi.appeals.urls_dashboard")),
     path("appeals/", include("renzhi.appeals.urls")),
+    path("triage/", include("renzhi.triage.urls")),
+    path("warnings/", include("renzhi.warning.urls")),
+    path("emergency/", include("renzhi.emergency.urls")),
+    path("commons/", include("renzhi.commons.urls")),
+    path("open311/", include("renzhi.open311.urls")),
+    path("cap/", include("renzhi.warning.urls_cap")),
     path("", include("renzhi.web.urls")),
 ]
 if settings.DEBUG:

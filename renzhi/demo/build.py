@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib import import_module
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,16 @@ from renzhi.demo.city import (
 
 if TYPE_CHECKING:
     from renzhi.demo.appeals import AppealReport
+
+# Each app's demo data, loaded after the appeals in this order (warnings link to plans, triage
+# trains on everything): `renzhi.<app>.demo.load(city, report, say)`, idempotent.
+APP_STAGES = [
+    "renzhi.emergency.demo",
+    "renzhi.commons.demo",
+    "renzhi.warning.demo",
+    "renzhi.open311.demo",
+    "renzhi.triage.demo",
+]
 
 LEVEL_ORDER = [PlaceLevel.DISTRICT, PlaceLevel.STREET, PlaceLevel.COMMUNITY, PlaceLevel.GRID]
 RESIDENT_BATCH = 5000
@@ -111,6 +122,8 @@ def build_city(
             f"appeals: {report.appeals.created} created with {report.appeals.events} "
             "timeline events"
         )
+        for stage in APP_STAGES:
+            import_module(stage).load(city, report, say)
     report.seconds = time.perf_counter() - started
     return city, report
 

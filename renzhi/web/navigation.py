@@ -14,8 +14,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from renzhi.appeals import context as appeal_pages
+from renzhi.commons import nav as commons_nav
 from renzhi.core import scope
 from renzhi.core.permissions import Perm, has_perm
+from renzhi.emergency import nav as emergency_nav
+from renzhi.open311 import nav as open311_nav
+from renzhi.triage import nav as triage_nav
+from renzhi.warning import nav as warning_nav
 
 # None: any signed-in user; a Perm: a role granting it; a callable: a custom rule.
 Rule = Perm | Callable[..., bool] | None
@@ -42,12 +47,17 @@ ENTRIES: list[tuple[str | Promise, str, Rule]] = [
     (_("Hotline entry"), "appeals:hotline", appeal_pages.may_take_calls),
     (_("Patrol report"), "appeals:patrol", appeal_pages.may_patrol),
     (_("Messages"), "appeals:inbox", None),
+    *triage_nav.ENTRIES,
+    *warning_nav.ENTRIES,
+    *emergency_nav.ENTRIES,
+    *commons_nav.ENTRIES,
     (_("Places"), "web:places", Perm.VIEW_PLACES),
     (_("Units"), "web:units", Perm.VIEW_UNITS),
     (_("Users"), "web:users", Perm.MANAGE_USERS),
     (_("Calendar"), "web:calendar", Perm.MANAGE_CALENDAR),
     (_("Audit"), "web:audit", may_read_audit),
     (_("API tokens"), "web:tokens", Perm.USE_API_TOKENS),
+    *open311_nav.ENTRIES,
 ]
 
 

@@ -118,3 +118,5 @@ def check_page(client, world, endpoint: PageEndpoint, username: str) -> None:
 
 
 USERS = ["alice", "bob", "charlie", "ivy", "dora", "erin", "gina", "frank", "adam", "root"]
+# The apps after appeals also test the street leader, the volunteer and the social worker.
+ALL_USERS = [*USERS, "leo", "vera", "sam"]

@@ -6,6 +6,7 @@ Codes: D=110105 district; SA/SB streets; CA/CB communities; A1, A2, B1 grids.
 import pytest
 
 from renzhi.core.tests.matrix import (
+    ALL_USERS,
     DENY,
     USERS,
     DetailEndpoint,
@@ -46,8 +47,8 @@ UNITS_SEEN = {
 }
 
 # Street A's administrator manages accounts with a role or home in street A (erin through her unit).
-STREET_A_ACCOUNTS = {"alice", "charlie", "dora", "erin", "gina", "adam"}
-USERS_SEEN = {name: DENY for name in USERS} | {"adam": STREET_A_ACCOUNTS, "root": set(USERS)}
+STREET_A_ACCOUNTS = {"alice", "charlie", "dora", "erin", "gina", "adam", "leo", "vera", "sam"}
+USERS_SEEN = {name: DENY for name in USERS} | {"adam": STREET_A_ACCOUNTS, "root": set(ALL_USERS)}
 
 LISTS = [
     ListEndpoint(
@@ -85,7 +86,7 @@ def test_details_outside_the_jurisdiction_are_not_found(world, api_client, endpo
 
 @pytest.mark.parametrize("username", USERS)
 def test_user_detail_follows_the_admin_scope(world, api_client, username):
-    ids = {name: getattr(world, name).id for name in USERS}
+    ids = {name: getattr(world, name).id for name in ALL_USERS}
     endpoint = DetailEndpoint(
         "user detail",
         "/api/users/{key}",

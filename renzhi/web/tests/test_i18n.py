@@ -15,8 +15,9 @@ from renzhi.web.tests.pofile import read_po
 ROOT = Path(settings.BASE_DIR)
 LOCALE = ROOT / "renzhi" / "locale"
 ZH_PO = LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po"
-ZH_MO = ZH_PO.with_suffix(".mo")
-EN_PO = LOCALE / "en" / "LC_MESSAGES" / "django.po"
+# The project catalogue plus each app's own (renzhi/<app>/locale), which Django also loads.
+CATALOGUES = [LOCALE, *sorted((ROOT / "renzhi").glob("*/locale"))]
+ZH_POS = [c / "zh_Hans" / "LC_MESSAGES" / "django.po" for c in CATALOGUES]
 # Same directories makemessages skips (Makefile target `messages` / README).
 SKIP_DIRS = {
     ".venv",
@@ -44,24 +45,31 @@ REGENERATE = (
 )
 
 
-def test_every_chinese_msgid_is_translated_and_not_fuzzy():
-    entries = read_po(ZH_PO)
-    assert len(entries) > 300
+def test_the_project_catalogue_is_the_big_one():
+    assert len(read_po(ZH_PO)) > 300
+
+
+@pytest.mark.parametrize("zh_po", ZH_POS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_chinese_msgid_is_translated_and_not_fuzzy(zh_po):
+    entries = read_po(zh_po)
     untranslated = [e.msgid for e in entries if not e.translated]
     fuzzy = [e.msgid for e in entries if e.fuzzy]
-    assert not untranslated, f"untranslated in zh_Hans: {untranslated}"
-    assert not fuzzy, f"fuzzy in zh_Hans: {fuzzy}"
+    assert not untranslated, f"untranslated in {zh_po}: {untranslated}"
+    assert not fuzzy, f"fuzzy in {zh_po}: {fuzzy}"
 
 
-def test_english_catalogue_has_the_same_msgids():
-    assert {e.key for e in read_po(EN_PO)} == {e.key for e in read_po(ZH_PO)}
+@pytest.mark.parametrize("zh_po", ZH_POS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_english_catalogue_has_the_same_msgids(zh_po):
+    en_po = Path(str(zh_po).replace("/zh_Hans/", "/en/"))
+    assert {e.key for e in read_po(en_po)} == {e.key for e in read_po(zh_po)}
 
 
-def test_compiled_chinese_catalogue_matches_the_po_file():
-    with ZH_MO.open("rb") as handle:
+@pytest.mark.parametrize("zh_po", ZH_POS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_compiled_chinese_catalogue_matches_the_po_file(zh_po):
+    with zh_po.with_suffix(".mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
     stale = []
-    for e in read_po(ZH_PO):
+    for e in read_po(zh_po):
         if e.msgid_plural:
             got = compiled.ngettext(e.msgid, e.msgid_plural, 1)
         elif e.msgctxt is not None:
@@ -74,9 +82,10 @@ def test_compiled_chinese_catalogue_matches_the_po_file():
 
 
 @pytest.mark.skipif(not shutil.which("msgfmt"), reason="gettext tools not installed")
-def test_placeholders_agree_between_msgid_and_translation():
+@pytest.mark.parametrize("zh_po", ZH_POS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_placeholders_agree_between_msgid_and_translation(zh_po):
     result = subprocess.run(
-        ["msgfmt", "--check-format", "-o", "/dev/null", str(ZH_PO)], capture_output=True, text=True
+        ["msgfmt", "--check-format", "-o", "/dev/null", str(zh_po)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
 
@@ -115,7 +124,7 @@ def test_catalogue_holds_every_string_in_the_source(tmp_path):
         capture_output=True,
     )
     extracted = {e.key for e in read_po(pot)}
-    catalogued = {e.key for e in read_po(ZH_PO)}
+    catalogued = {e.key for po in ZH_POS for e in read_po(po)}
     missing = sorted(extracted - catalogued, key=str)
     assert not missing, (
         f"{len(missing)} strings are not in the catalogue, e.g. {missing[:5]}: {REGENERATE}"

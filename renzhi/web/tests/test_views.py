@@ -61,7 +61,7 @@ def test_home_counts_what_lies_in_scope(world, client):
     client.force_login(world.adam)
     response = client.get("/")
     stats = {s["label"]: s["value"] for s in response.context["counts"]}
-    assert stats == {"区": 0, "街道": 1, "社区": 1, "网格": 2, "承办单位": 1, "账号": 6}
+    assert stats == {"区": 0, "街道": 1, "社区": 1, "网格": 2, "承办单位": 1, "账号": 9}
     assert "甲街道" in response.content.decode()
 
 

@@ -1,0 +1,17 @@
+"""Demo data of the emergency app, loaded by `manage.py demo_city` after the appeals.
+
+`load(city, report, say)` must be idempotent: a second run creates nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from renzhi.demo.build import BuildReport
+    from renzhi.demo.city import City
+
+
+def load(city: City, report: BuildReport, say: Callable[[str], None]) -> None:
+    """Nothing yet."""
