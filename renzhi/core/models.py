@@ -339,3 +339,90 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Skill(models.Model):
+    """Something a person can do (急救, 消防, 水上救援, 驾驶 …). Shared by mobilisation in
+    `emergency` (find people by skill) and training in `commons` (a passed course grants one)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    # Months a certificate for this skill stays valid; None when it does not expire.
+    valid_months = models.PositiveSmallIntegerField(_("valid for (months)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SkillSource(models.TextChoices):
+    DECLARED = "declared", _("Self-declared")
+    CERTIFICATE = "certificate", _("External certificate")
+    TRAINING = "training", _("Platform training")
+
+
+class PersonSkill(models.Model):
+    """A person's skill with its evidence. One row per person × skill; a newer certificate or a
+    passed course updates the row (the history is in the audit chain)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="skills")
+    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="holders")
+    source = models.CharField(_("source"), max_length=20, choices=SkillSource.choices)
+    certificate_no = models.CharField(_("certificate number"), max_length=64, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("person's skill")
+        verbose_name_plural = _("people's skills")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "skill"], name="person_skill_once"),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True)
+                | models.Q(valid_from__isnull=True)
+                | models.Q(valid_until__gte=models.F("valid_from")),
+                name="person_skill_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.skill}"
+
+
+class ServiceHours(models.Model):
+    """Hours a person served (志愿服务时长), one row per shift: an emergency task or call-up, a
+    community activity. Append-only; volunteer totals and time-bank credits are sums of it."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="service_hours")
+    place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="+")
+    hours = models.DecimalField(_("hours"), max_digits=6, decimal_places=2)
+    served_on = models.DateField(_("served on"))
+    # What the hours were served for: "emergency.callup", "commons.activity" …, and its id.
+    source_type = models.CharField(max_length=40)
+    source_id = models.CharField(max_length=64)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("service hours")
+        verbose_name_plural = _("service hours")
+        ordering = ["-served_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hours__gt=0) & models.Q(hours__lte=24),
+                name="service_hours_in_range",
+            ),
+            # One record per person per source: recording the same shift twice is refused.
+            models.UniqueConstraint(
+                fields=["user", "source_type", "source_id"], name="service_hours_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "served_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.hours} h · {self.served_on}"
