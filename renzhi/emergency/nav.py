@@ -1,11 +1,9 @@
-"""Menu entries of the emergency app, merged into `renzhi.web.navigation.ENTRIES`.
-
-Same shape as there: (label, url name, rule) where rule is None (any signed-in user), a core
-`Perm`, or a predicate `rule(user) -> bool`. The same rule guards the page (`requires(rule)`).
-"""
+"""Menu entries of the emergency app, merged into `renzhi.web.navigation.ENTRIES`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-ENTRIES: list[tuple[Any, str, Any]] = []
+from renzhi.emergency import nav_incidents, nav_resources
+
+ENTRIES: list[tuple[Any, str, Any]] = [*nav_incidents.ENTRIES, *nav_resources.ENTRIES]

@@ -1,0 +1,5 @@
+"""reserves models."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""Emergency pages (incidents), merged into `renzhi.emergency.urls` (namespace "emergency")."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
