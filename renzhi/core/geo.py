@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 from django.db import connection
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -71,11 +72,41 @@ def parse_boundary(geojson: Any, field: str = "boundary") -> BaseGeometry:
     if geom.is_empty:
         raise ActionError(_("The boundary is empty."), field=field)
     if not geom.is_valid:
-        reason = shapely.is_valid_reason(geom)
         raise ActionError(
-            _("The boundary is not a valid polygon: %(reason)s") % {"reason": reason}, field=field
+            _("The boundary is not a valid polygon: %(reason)s")
+            % {"reason": invalidity_reason(geom)},
+            field=field,
         )
     return geom
+
+
+# GEOS names why a geometry is invalid in English; these are its reasons, translated.
+_GEOS_REASONS = {
+    "Self-intersection": gettext_lazy("the edges cross each other"),
+    "Ring Self-intersection": gettext_lazy("a ring touches itself"),
+    "Too few points in geometry component": gettext_lazy("a ring has too few distinct points"),
+    "Hole lies outside shell": gettext_lazy("a hole lies outside the outer ring"),
+    "Holes are nested": gettext_lazy("one hole lies inside another"),
+    "Interior is disconnected": gettext_lazy("the holes cut the area into pieces"),
+    "Nested shells": gettext_lazy("one part lies inside another"),
+    "Duplicate Rings": gettext_lazy("a ring is repeated"),
+    "Invalid Coordinate": gettext_lazy("a coordinate is not a number"),
+    "Ring is not closed": gettext_lazy("a ring is not closed"),
+}
+
+
+def invalidity_reason(geom: BaseGeometry) -> str:
+    """GEOS's reason in the user's language, with the point where it was found:
+    "Self-intersection[116.4 39.9]" becomes "the edges cross each other (at 116.4, 39.9)"."""
+    raw = shapely.is_valid_reason(geom)
+    kind, _sep, where = raw.partition("[")
+    reason = _GEOS_REASONS.get(kind.strip())
+    if reason is None:
+        return raw
+    point = where.rstrip("]").split()
+    if len(point) >= 2:
+        return _("%(reason)s (at %(x)s, %(y)s)") % {"reason": reason, "x": point[0], "y": point[1]}
+    return str(reason)
 
 
 def to_geojson(geom: BaseGeometry) -> dict:

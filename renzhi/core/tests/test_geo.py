@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -286,3 +287,15 @@ def test_a_malformed_boundary_changes_nothing_through_the_actions(world):
         )
     assert caught.value.errors[0].field == "boundary"
     assert list(Place.objects.order_by("code").values_list("code", "boundary")) == before
+
+
+@pytest.mark.parametrize(
+    "name, chinese",
+    [("self-intersecting bowtie", "边界线相互交叉"), ("hole outside its shell", "洞位于外环之外")],
+)
+def test_geos_reasons_reach_the_user_in_chinese(name, chinese):
+    with translation.override("zh-hans"), pytest.raises(ActionError) as caught:
+        geo.parse_boundary(MALFORMED[name])
+    message = str(caught.value.errors[0].message)
+    assert chinese in message
+    assert not re.search(r"[A-Za-z]{3,}", message), message
