@@ -8,4 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-ENTRIES: list[tuple[Any, str, Any]] = []
+from django.utils.translation import gettext_lazy as _
+
+from renzhi.open311 import rules
+
+ENTRIES: list[tuple[Any, str, Any]] = [
+    (_("Open311 partner keys"), "open311:keys", rules.may_manage_keys),
+    (_("Open311 service attributes"), "open311:attributes", rules.may_define_attributes),
+]
