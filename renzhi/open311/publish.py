@@ -13,6 +13,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from renzhi.appeals.models import Appeal, AppealEvent, Category, State
+from renzhi.core.privacy import redact_numbers
 from renzhi.core.workdays import LOCAL_TZ
 from renzhi.open311.models import ServiceAttribute
 
@@ -144,10 +145,10 @@ def request_entry(appeal: Appeal) -> dict:
     return {
         "service_request_id": appeal.tracking_no,
         "status": status,
-        "status_notes": note or str(State(appeal.state).label),
+        "status_notes": redact_numbers(note) if note else str(State(appeal.state).label),
         "service_name": category.name if category else None,
         "service_code": category.code if category else None,
-        "description": appeal.description,
+        "description": redact_numbers(appeal.description),
         "agency_responsible": appeal.unit.name if appeal.unit_id and appeal.unit else None,
         "service_notice": None,
         "requested_datetime": w3c(appeal.received_at),

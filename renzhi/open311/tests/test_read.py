@@ -337,3 +337,16 @@ def test_an_unexpected_failure_is_a_spec_error_not_a_500(o311, o311_client, monk
     response = o311_client.get("services.xml")
     assert response.status_code == 400
     assert "General service error" in errors_of(response)[0]["description"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_phone_and_id_numbers_written_into_the_text_are_masked(o311, o311_client, fmt):
+    appeal = file(
+        o311,
+        o311_client,
+        description="电梯坏了，请联系13912345678，身份证11010519800101123X，3号楼",
+    )
+    body = o311_client.get(f"requests/{appeal.tracking_no}.{fmt}").content.decode("utf-8")
+    assert "13912345678" not in body and "139****5678" in body
+    assert "11010519800101123X" not in body and "1101**********123X" in body
+    assert "3号楼" in body
