@@ -189,6 +189,9 @@ TASKS = {
 RENZHI_PERIODIC_TASKS = {
     "renzhi.appeals.tasks.check_sla": 600,
     "renzhi.appeals.tasks.refresh_metrics": 300,
+    "renzhi.warning.tasks.refresh_series": 600,
+    "renzhi.warning.tasks.detect_today": 86400,
+    "renzhi.warning.tasks.expire_warnings": 300,
 }
 
 # --- Logging --------------------------------------------------------------------------------

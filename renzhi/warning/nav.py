@@ -8,4 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-ENTRIES: list[tuple[Any, str, Any]] = []
+from django.utils.translation import gettext_lazy as _
+
+from renzhi.warning import rules
+
+
+def _resident(user) -> bool:
+    return rules.home_code(user) is not None
+
+
+ENTRIES: list[tuple[Any, str, Any]] = [
+    (_("Warnings near me"), "warning:mine", _resident),
+    (_("Warnings"), "warning:list", rules.is_warning_staff),
+    (_("Signals"), "warning:signals", rules.is_warning_staff),
+    (_("Warning map"), "warning:map", rules.is_warning_staff),
+]
