@@ -8,6 +8,7 @@ transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -286,6 +287,8 @@ class Filing:
     device_id: str = ""
     account_id: str = ""
     media_url: str = ""
+    # When the request was made; None: now. Only the demo, replaying history, sets it.
+    received_at: dt.datetime | None = None
 
 
 def file_request(key: PartnerKey, filing: Filing) -> tuple[Appeal, PartnerRequest]:
@@ -319,6 +322,7 @@ def file_request(key: PartnerKey, filing: Filing) -> tuple[Appeal, PartnerReques
             contact_name=contact_name,
             contact_phone=filing.phone,
             extra={"open311": {k: v for k, v in private.items() if v}},
+            received_at=filing.received_at,
         )
         appeal = result.appeal
         link = PartnerRequest.objects.create(

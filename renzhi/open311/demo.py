@@ -8,14 +8,17 @@ Idempotent: every row is matched by a stable key, so a second run creates nothin
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils import timezone
 
 from renzhi.appeals.models import Category
 from renzhi.core.models import PlaceLevel, Role, User
+from renzhi.core.workdays import LOCAL_TZ
 from renzhi.open311 import actions, keys
 from renzhi.open311.models import PartnerKey, PartnerRequest, ServiceAttribute
 
@@ -49,7 +52,7 @@ def load(city: City, report: BuildReport, say: Callable[[str], None]) -> None:
         return
     created_attributes = _load_questions(admin)
     key, created_key = _demo_key(admin)
-    filed = _load_requests(city, key)
+    filed = _load_requests(city, key, _demo_moment(report))
     report.created["open311_attributes"] += created_attributes
     report.created["open311_keys"] += int(created_key)
     report.created["open311_requests"] += filed
@@ -107,7 +110,17 @@ def _demo_key(admin: User) -> tuple[PartnerKey, bool]:
     return key, True
 
 
-def _load_requests(city: City, key: PartnerKey) -> int:
+def _demo_moment(report: BuildReport) -> dt.datetime | None:
+    """The requests arrive on the last day of the demo appeals (which may lie in the past),
+    in the morning, so the partner's cases sit with the rest of the demo history."""
+    last_day = report.appeals.last_day if report.appeals is not None else None
+    if last_day is None:
+        return None
+    moment = dt.datetime.combine(last_day, dt.time(9, 30), tzinfo=LOCAL_TZ)
+    return min(moment, timezone.now())
+
+
+def _load_requests(city: City, key: PartnerKey, received_at: dt.datetime | None) -> int:
     if PartnerRequest.objects.filter(key=key).exists():
         return 0
     rng = random.Random(f"{city.seed}:open311")
@@ -136,6 +149,7 @@ def _load_requests(city: City, key: PartnerKey) -> int:
                 attribute_lines=lines,
                 lat=round(point.y, 6),
                 lng=round(point.x, 6),
+                received_at=received_at,
             ),
         )
         filed += 1
