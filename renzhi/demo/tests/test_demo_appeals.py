@@ -17,6 +17,7 @@ import re
 from collections import Counter, defaultdict
 from statistics import mean
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 import shapely
@@ -38,6 +39,7 @@ from renzhi.core import audit
 from renzhi.core.models import AuditEvent, Membership, Notification, Place, Role, User
 from renzhi.core.workdays import LOCAL_TZ, WorkCalendar
 from renzhi.demo import appeals as demo_appeals
+from renzhi.demo import build as demo_build
 from renzhi.demo import outbreaks as demo_outbreaks
 from renzhi.demo.appeal_config import AMBIGUOUS
 from renzhi.demo.city import generate_city
@@ -58,7 +60,9 @@ def run(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
+    # The appeals stage alone: the other apps' demo stages have their own tests.
+    only_appeals = mock.patch.object(demo_build, "APP_STAGES", [])
+    with only_appeals, django_db_blocker.unblock(), transaction.atomic():
         output = run(
             "--scale", str(SCALE), "--appeal-days", str(DAYS), "--appeal-end", END.isoformat()
         )

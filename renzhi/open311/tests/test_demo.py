@@ -26,7 +26,7 @@ def test_the_demo_loads_once_and_its_key_files_requests(world):
     parent = Category.objects.create(code="08", name="物业管理")
     for code, name in (("0801", "电梯故障"), ("0802", "小区环境卫生"), ("0803", "小区停车")):
         Category.objects.create(code=code, name=name, parent=parent)
-    report = SimpleNamespace(created=Counter())
+    report = SimpleNamespace(created=Counter(), appeals=None)
     said: list[str] = []
     demo.load(fake_city(world), report, said.append)
     assert report.created["open311_attributes"] == 4
