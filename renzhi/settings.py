@@ -192,6 +192,8 @@ RENZHI_PERIODIC_TASKS = {
     "renzhi.warning.tasks.refresh_series": 600,
     "renzhi.warning.tasks.detect_today": 86400,
     "renzhi.warning.tasks.expire_warnings": 300,
+    "renzhi.commons.tasks.close_due_votes": 60,
+    "renzhi.commons.tasks.earn_credits": 900,
 }
 
 # --- Logging --------------------------------------------------------------------------------
