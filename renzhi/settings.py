@@ -194,6 +194,8 @@ RENZHI_PERIODIC_TASKS = {
     "renzhi.warning.tasks.expire_warnings": 300,
     "renzhi.commons.tasks.close_due_votes": 60,
     "renzhi.commons.tasks.earn_credits": 900,
+    "renzhi.emergency.periodic_incidents.escalate_tasks": 300,
+    "renzhi.emergency.periodic_resources.remind": 3600,
 }
 
 # --- Logging --------------------------------------------------------------------------------
