@@ -192,11 +192,16 @@ RENZHI_PERIODIC_TASKS = {
     "renzhi.warning.tasks.refresh_series": 600,
     "renzhi.warning.tasks.detect_today": 86400,
     "renzhi.warning.tasks.expire_warnings": 300,
-    "renzhi.commons.tasks.close_due_votes": 60,
-    "renzhi.commons.tasks.earn_credits": 900,
+    "renzhi.triage.tasks.refresh_hot_issues": 1800,
     "renzhi.emergency.periodic_incidents.escalate_tasks": 300,
     "renzhi.emergency.periodic_resources.remind": 3600,
+    "renzhi.commons.tasks.close_due_votes": 60,
+    "renzhi.commons.tasks.earn_credits": 900,
 }
+
+# Intake plug point of the appeals app (see renzhi.appeals.actions.cases._intake_triage):
+# classification, urgency and near-duplicates of each new appeal by the triage app.
+RENZHI_INTAKE_TRIAGE = "renzhi.triage.intake.on_intake"
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

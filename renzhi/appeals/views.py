@@ -849,6 +849,7 @@ EVENT_LABELS = {
     "approve_extension": gettext_lazy("Extension approved"),
     "reject_extension": gettext_lazy("Extension refused"),
     "supervise": gettext_lazy("Put under supervision"),
+    "classify": gettext_lazy("Category changed"),
     "suspend": gettext_lazy("Suspended"),
     "resume": gettext_lazy("Resumed"),
     "withdraw": gettext_lazy("Withdrawn"),

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renzhi.commons import rules
 
 ENTRIES: list[tuple[Any, str, Any]] = [
-    (_("Self-governance"), "commons:hub", rules.may_take_part),
+    (pgettext_lazy("commons menu", "Overview"), "commons:hub", rules.may_take_part),
     (_("Deliberation"), "commons:proposals", rules.may_take_part),
     (_("Activities"), "commons:activities", rules.may_take_part),
     (_("Time bank"), "commons:timebank", rules.may_take_part),

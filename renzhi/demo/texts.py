@@ -129,7 +129,17 @@ def _road(rng: random.Random, ctx: Context) -> str:
 
 
 def _road2(rng: random.Random, ctx: Context) -> str:
+    """A second road for crossings; a different one when the street has several."""
     return rng.choice(ROADS.get(ctx.street_code) or ["辅路"])
+
+
+def _other_road(rng: random.Random, s: _Slots) -> str:
+    first = s["road"]
+    for _ in range(5):
+        road = _road2(rng, s.ctx)
+        if road != first:
+            return road
+    return "辅路"
 
 
 def _loc(rng: random.Random, s: _Slots) -> str:
@@ -143,6 +153,13 @@ def _loc(rng: random.Random, s: _Slots) -> str:
             "{estate}{bld}号楼楼下",
             "{community}{estate}",
             "{estate}{bld}号楼{unit}门",
+            "{estate}{bld}栋{unit}单元",
+            "{estate}{bld}#楼",
+            "{estate}{bld}-{unit}-{room}",
+            "{road}{roadno}号院{bld}号楼",
+            "{estate}{bld}幢",
+            "{community}{estate}{bld}号楼{unit}单元{room}室",
+            "{road}边上的{estate}",
         ]
     ).format_map(s)
 
@@ -156,6 +173,9 @@ def _home(rng: random.Random, s: _Slots) -> str:
             "我家（{bld}号楼{unit}单元{room}）",
             "我住的{bld}号楼",
             "我们这栋楼",
+            "我家{bld}-{unit}-{room}",
+            "我们{estate}{bld}栋",
+            "我租的房子",
         ]
     ).format_map(s)
 
@@ -182,7 +202,7 @@ SLOTS: dict[str, Callable[[random.Random, _Slots], str]] = {
     "room": lambda rng, s: s.ctx.room or f"{rng.randint(1, 24)}{rng.randint(1, 4):02d}",
     "floor": lambda rng, s: str(rng.randint(2, 26)),
     "road": lambda rng, s: _road(rng, s.ctx),
-    "road2": lambda rng, s: _road2(rng, s.ctx),
+    "road2": lambda rng, s: _other_road(rng, s),
     "roadno": lambda rng, s: str(rng.randint(1, 188)),
     "gate": lambda rng, s: rng.choice(["东门", "西门", "南门", "北门", "正门", "2号门", "西北门"]),
     "loc": _loc,
@@ -844,6 +864,122 @@ TYPOS = [
     ("在", "再"),
     ("做饭", "作饭"),
     ("好像", "好象"),
+    ("希望", "希忘"),
+    ("解决", "解绝"),
+    ("部门", "部们"),
+    ("已经", "己经"),
+    ("投诉", "投述"),
+    ("问题", "问提"),
+    ("维修", "维休"),
+    ("联系", "连系"),
+    ("影响", "影想"),
+    ("通知", "通之"),
+    ("楼道", "楼到"),
+    ("工资", "工姿"),
+    ("休息", "休习"),
+    ("没有", "没右"),
+    ("处理", "处里"),
+    ("小区", "小曲"),
+    ("师傅", "师父"),
+    ("一直", "一只"),
+    ("邻居", "邻局"),
+]
+# Colloquial and regional ways of saying the same thing; `_vary` swaps some of them.
+SYNONYMS: list[tuple[str, list[str]]] = [
+    ("特别", ["非常", "超级", "贼", "老", "十分", "特"]),
+    ("很大", ["挺大", "老大了", "非常大", "太大了", "贼大"]),
+    ("尽快", ["赶快", "早点", "抓紧", "快点", "尽早"]),
+    ("希望", ["盼望", "恳请", "麻烦", "还望", "强烈要求"]),
+    ("一直", ["老是", "总是", "始终", "一直都"]),
+    ("没人管", ["没人理", "没有人管", "也没人过问", "压根没人管"]),
+    ("楼下", ["楼底下", "楼下面", "单元门口"]),
+    ("晚上", ["夜里", "晚上", "半夜"]),
+    ("请问", ["想问一下", "咨询一下", "问一下", "打听一下"]),
+    ("孩子", ["小孩", "娃", "孩子们"]),
+    ("老人", ["老年人", "老人家", "老爷子老太太"]),
+    ("现在", ["目前", "到现在", "眼下"]),
+    ("很多", ["好多", "不少", "一大堆"]),
+    ("不方便", ["不便", "麻烦得很", "太不方便了"]),
+    ("怎么办", ["咋办", "该怎么弄", "如何处理"]),
+    ("什么时候", ["啥时候", "何时", "多久"]),
+    ("没法", ["没办法", "根本没法", "不能"]),
+    ("好几天", ["好些天", "几天了", "多日"]),
+    ("物业", ["物业", "物业公司", "物业那边", "wy"]),
+    ("居委会", ["居委会", "社区居委会", "居委"]),
+    ("反映", ["反映", "投诉", "举报", "说一下"]),
+    ("影响", ["影响", "耽误", "干扰"]),
+]
+# Subcategories residents often mention together (one is the complaint, the other a side remark).
+NEIGHBOURS: dict[str, list[str]] = {
+    "0101": ["0805", "0104", "0801"],
+    "0102": ["0904", "0106", "0801"],
+    "0103": ["0805", "0101", "0804"],
+    "0104": ["0903", "0101"],
+    "0105": ["0106", "0302", "0201"],
+    "0106": ["0105", "0901"],
+    "0201": ["0802", "0205", "0202"],
+    "0202": ["0201", "0802"],
+    "0203": ["0806", "0204", "0605"],
+    "0204": ["0605", "0203", "0604"],
+    "0205": ["0201", "0802"],
+    "0206": ["0201", "0205"],
+    "0301": ["0303", "0304"],
+    "0302": ["0803", "0902", "0304"],
+    "0303": ["0404", "0302"],
+    "0304": ["0302", "0301"],
+    "0305": ["0602"],
+    "0401": ["0402", "0404"],
+    "0402": ["0603", "0401"],
+    "0403": ["1005", "0802"],
+    "0404": ["0303", "0901"],
+    "0501": ["0502", "0504"],
+    "0502": ["0503", "0505"],
+    "0503": ["0701", "0502"],
+    "0504": ["0501", "1002"],
+    "0505": ["0502", "1001"],
+    "0601": ["0602", "0604"],
+    "0602": ["0601", "0804"],
+    "0603": ["0402", "0602"],
+    "0604": ["0601", "0204"],
+    "0605": ["0204", "0203", "0304"],
+    "0701": ["0703", "0503"],
+    "0702": ["0703", "0704"],
+    "0703": ["0701", "0702"],
+    "0704": ["0702", "0401"],
+    "0801": ["0804", "0102"],
+    "0802": ["0201", "0205", "0806"],
+    "0803": ["0302", "0804"],
+    "0804": ["0801", "0802", "0602"],
+    "0805": ["0103", "0101"],
+    "0806": ["0802", "0902"],
+    "0901": ["0106", "0803"],
+    "0902": ["0904", "0302", "0802"],
+    "0903": ["0104"],
+    "0904": ["0902", "0102"],
+    "0905": ["0806", "0802"],
+    "1001": ["1002", "0505", "0703"],
+    "1002": ["1001", "1003"],
+    "1003": ["1002", "1001"],
+    "1004": ["1005"],
+    "1005": ["1001", "0403"],
+}
+# Slots that meet awkwardly ("将台西路小区" + "小区", "{loc}楼下" + "楼下").
+DOUBLED = [("小区小区", "小区"), ("楼下楼下", "楼下"), ("底下楼下", "底下"), ("楼下面楼下", "楼下")]
+SIDE_JOINERS = ["另外，", "还有，", "顺便说一下，", "对了，", "除此之外，", "再就是"]
+# How a resident sometimes starts: who they are, how long it has gone on.
+BACKGROUND = [
+    "我在这住了十几年了，",
+    "我是退休职工，",
+    "我们这栋楼住的大多是老人，",
+    "上次反映后来人看了一眼就走了，",
+    "我是{estate}的租户，",
+    "本人是{community}的老住户，",
+    "我已经打了{n}次电话了，",
+    "这个事情拖了{dur}了，",
+    "说来话长，",
+    "我代我家老人反映，",
+    "我是外地来京务工人员，",
+    "孩子刚出生{n}个月，",
 ]
 
 
@@ -864,10 +1000,22 @@ def description(
     templates = RESIDENT[code]
     if keyword:
         templates = [t for t in templates if keyword in t] or templates
+    elif code in NEIGHBOURS and rng.random() < 0.05:
+        # Filed under `code` although it reads like a neighbour: where the dispatcher's call
+        # (or the unit's remit) differs from the words, as in real 12345 data.
+        templates = RESIDENT.get(rng.choice(NEIGHBOURS[code])) or templates
     template = rng.choice(templates)
     urgent = template.startswith("!")
     slots = _Slots(rng, ctx)
     body = template.removeprefix("!").format_map(slots)
+    roll = rng.random()
+    if roll < 0.07 and not keyword:
+        body = _vague(body, rng)
+    elif roll < 0.17:
+        body = _with_other_issue(body, code, rng, slots)
+    if rng.random() < 0.18:
+        body = rng.choice(BACKGROUND).format_map(slots) + body
+    body = _vary(body, rng)
     extra = rng.choice(EXTRA_SENTENCES)
     if extra or channel == "hotline":
         body = _sentence(body)
@@ -879,7 +1027,44 @@ def description(
         text = rng.choice(IMPORT_PREFIXES) + body
     else:
         text = rng.choice(OPENINGS).format_map(slots) + body + extra
-    return _tidy(text, rng, typos=channel == "web"), urgent
+    text = _tidy(text, rng, typos=channel == "web", light_typos=channel != "patrol")
+    if len(text) < 10:
+        text = rng.choice(["反映个问题：", "我要反映：", "市民反映："]) + text
+    return text, urgent
+
+
+def _vary(text: str, rng: random.Random) -> str:
+    """Swap some words for colloquial or regional ones (each at most once per text)."""
+    for word, alternatives in SYNONYMS:
+        if word in text and rng.random() < 0.45:
+            text = text.replace(word, rng.choice(alternatives), 1)
+    return text
+
+
+def _vague(body: str, rng: random.Random) -> str:
+    """Only the first clause, as when a resident types in a hurry: hard to classify."""
+    clauses = body.split("。")[0].split("，")
+    head = clauses[0]
+    if len(head) < 8 and len(clauses) > 1:  # "快过年了" alone says nothing at all
+        head += "，" + clauses[1]
+    return head + rng.choice(["，怎么办", "，谁管", "，请处理", "。", "？", "，急"])
+
+
+def _with_other_issue(body: str, code: str, rng: random.Random, slots: _Slots) -> str:
+    """The main complaint plus a side remark from a neighbouring (or any) subcategory.
+
+    Real appeals often mention two things; the label stays the main one, which is what a
+    dispatcher would pick, so the classifier has to weigh them.
+    """
+    other = rng.choice(NEIGHBOURS.get(code) or list(RESIDENT))
+    if other == code or other not in RESIDENT:
+        return body
+    side = rng.choice(RESIDENT[other]).removeprefix("!").format_map(slots)
+    side = side.split("，")[0].split("。")[0]
+    if rng.random() < 0.5:
+        return _sentence(body) + rng.choice(SIDE_JOINERS) + side + "。"
+    # The side remark first, then the real request: "…。主要是…" keeps the main issue clear.
+    return side + "，" + rng.choice(["不过主要是", "但最要紧的是", "还有就是", "更严重的是"]) + body
 
 
 def _sentence(text: str) -> str:
@@ -887,12 +1072,15 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in "。！？!?" else text.rstrip("，,；; ") + "。"
 
 
-def _tidy(text: str, rng: random.Random, *, typos: bool) -> str:
-    """Punctuation and typos the way people really type on a phone."""
+def _tidy(text: str, rng: random.Random, *, typos: bool, light_typos: bool = False) -> str:
+    """Punctuation and typos the way people really type on a phone (or an operator in a hurry)."""
     text = text.replace("。。", "。").replace("，，", "，").replace("，。", "。")
     text = text.replace("！。", "！").replace("？。", "？")
-    if typos and rng.random() < 0.15:
-        for wrong in rng.sample(TYPOS, k=rng.choice([1, 1, 2])):
+    for doubled, single in DOUBLED:
+        text = text.replace(doubled, single)
+    chance = 0.3 if typos else 0.08 if light_typos else 0.0
+    if rng.random() < chance:
+        for wrong in rng.sample(TYPOS, k=rng.choice([1, 1, 2, 3])):
             if wrong[0] in text:
                 text = text.replace(wrong[0], wrong[1], 1)
     roll = rng.random()

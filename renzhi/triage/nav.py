@@ -8,4 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-ENTRIES: list[tuple[Any, str, Any]] = []
+from django.utils.translation import gettext_lazy as _
+
+from renzhi.triage import rules
+
+ENTRIES: list[tuple[Any, str, Any]] = [
+    (_("Triage queue"), "triage:queue", rules.may_triage),
+    (_("Hot issues"), "triage:hot", rules.may_see_hot),
+    (_("Triage models"), "triage:models", rules.may_manage_models),
+]

@@ -7,31 +7,139 @@ from tests.browser.conftest import login, overflow_x, shot
 
 pytestmark = pytest.mark.browser
 
-STAFF_MENU = ["首页", "诉求", "消息", "地点", "承办单位", "API 令牌"]
-CALLS_MENU = ["首页", "诉求", "热线登记", "消息", "地点", "承办单位", "API 令牌"]
-RESIDENT_MENU = ["首页", "反映问题", "我的诉求", "消息"]
+# The menu by role: (section, entries); a section of None is a plain link.
+HOME, MESSAGES = (None, ["首页"]), (None, ["消息"])
+COMMONS = ("居民自治", ["概览", "议事协商", "社区活动", "时间银行"])
+WARNINGS = ("监测预警", ["预警", "信号", "预警地图"])
+RESIDENT_MENU = [
+    HOME,
+    ("接诉即办", ["反映问题", "我的诉求"]),
+    (None, ["身边预警"]),
+    COMMONS,
+    MESSAGES,
+]
+STAFF_EMERGENCY = [
+    "事件",
+    "我的任务",
+    "预案",
+    "避难场所",
+    "物资储备",
+    "物资申请",
+    "物资发放",
+    "人员",
+]
+COMMUNITY_STAFF_MENU = [
+    HOME,
+    ("接诉即办", ["诉求", "热线登记", "分拨队列", "热点问题"]),
+    WARNINGS,
+    ("应急处置", [*STAFF_EMERGENCY, "我的召集", "重点人群"]),
+    COMMONS,
+    MESSAGES,
+    ("系统管理", ["地点", "承办单位", "API 令牌"]),
+]
+LEADER_EMERGENCY = ("应急处置", ["应急看板", *STAFF_EMERGENCY, "我的召集"])
 MENUS = {
-    "alice": CALLS_MENU,
-    "bob": CALLS_MENU,
+    "alice": COMMUNITY_STAFF_MENU,
+    "bob": COMMUNITY_STAFF_MENU,
     "charlie": RESIDENT_MENU,
     "ivy": RESIDENT_MENU,
-    "dora": CALLS_MENU,
-    "erin": STAFF_MENU,
-    "gina": ["首页", "诉求", "巡查上报", "消息", "地点", "承办单位", "API 令牌"],
-    "frank": STAFF_MENU,
-    "adam": ["首页", "诉求", "消息", "地点", "承办单位", "用户", "工作日历", "API 令牌"],
-    "root": ["首页", "诉求", "消息", "地点", "承办单位", "用户", "工作日历", "审计", "API 令牌"],
+    "dora": [
+        HOME,
+        ("接诉即办", ["诉求", "热线登记", "分拨队列", "热点问题"]),
+        WARNINGS,
+        ("应急处置", [*STAFF_EMERGENCY, "我的召集"]),
+        COMMONS,
+        MESSAGES,
+        ("系统管理", ["地点", "承办单位", "API 令牌"]),
+    ],
+    "erin": [
+        HOME,
+        (None, ["诉求"]),
+        ("应急处置", ["事件", "我的任务"]),
+        MESSAGES,
+        ("系统管理", ["地点", "承办单位", "API 令牌"]),
+    ],
+    "gina": [
+        HOME,
+        ("接诉即办", ["诉求", "巡查上报"]),
+        (
+            "应急处置",
+            [
+                "事件",
+                "我的任务",
+                "避难场所",
+                "物资储备",
+                "物资申请",
+                "物资发放",
+                "我的召集",
+                "重点人群",
+            ],
+        ),
+        COMMONS,
+        MESSAGES,
+        ("系统管理", ["地点", "承办单位", "API 令牌"]),
+    ],
+    "frank": [
+        HOME,
+        ("接诉即办", ["诉求", "热点问题"]),
+        WARNINGS,
+        LEADER_EMERGENCY,
+        COMMONS,
+        MESSAGES,
+        ("系统管理", ["地点", "承办单位", "API 令牌"]),
+    ],
+    "adam": [
+        HOME,
+        (None, ["诉求"]),
+        WARNINGS,
+        (
+            "应急处置",
+            ["事件", "我的任务", "预案", "物资储备", "物资申请", "物资发放", "人员", "我的召集"],
+        ),
+        COMMONS,
+        MESSAGES,
+        ("系统管理", ["地点", "承办单位", "用户", "工作日历", "API 令牌", "Open311 合作方密钥"]),
+    ],
+    "root": [
+        HOME,
+        ("接诉即办", ["诉求", "热点问题", "分拨模型"]),
+        WARNINGS,
+        LEADER_EMERGENCY,
+        COMMONS,
+        MESSAGES,
+        (
+            "系统管理",
+            [
+                "地点",
+                "承办单位",
+                "用户",
+                "工作日历",
+                "审计",
+                "API 令牌",
+                "Open311 合作方密钥",
+                "Open311 服务附加项",
+            ],
+        ),
+    ],
 }
 
 
-def nav_labels(page) -> list[str]:
-    return [t.strip() for t in page.locator("ul.nav a").all_inner_texts()]
+def nav_sections(page) -> list[tuple[str | None, list[str]]]:
+    """The menu as drawn: each top-level entry, a drop-down with its label and links."""
+    sections = []
+    for item in page.locator("ul.nav > li").all():
+        links = [t.strip() for t in item.locator("a").all_text_contents()]
+        if item.locator("summary").count():
+            sections.append((item.locator("summary").text_content().strip(), links))
+        else:
+            sections.append((None, links))
+    return sections
 
 
 @pytest.mark.parametrize("username", sorted(MENUS))
 def test_each_role_sees_exactly_its_menu(world, live_server, page, username):
     login(page, live_server, username)
-    assert nav_labels(page) == MENUS[username]
+    assert nav_sections(page) == MENUS[username]
     assert page.locator(".account-name").inner_text() == username.title()
 
 
@@ -54,7 +162,7 @@ def test_home_shell_states_who_and_what_is_in_scope(world, live_server, page, ph
     assert not phone_page.locator("ul.nav").is_visible()
     phone_page.click("[data-menu-toggle]")
     assert phone_page.locator("ul.nav").is_visible()
-    assert nav_labels(phone_page)[-1] == "API 令牌"
+    assert nav_sections(phone_page)[-1][1][-1] == "Open311 合作方密钥"
     assert overflow_x(phone_page) == 0
     shot(phone_page, "home-phone")
 
@@ -202,17 +310,16 @@ def test_language_switch_to_english_and_back(world, live_server, page):
     login(page, live_server, "root")
     page.click(".lang-switch button[value=en]")
     page.wait_for_selector("html[lang=en]")
-    assert nav_labels(page) == [
-        "Home",
-        "Appeals",
-        "Messages",
-        "Places",
-        "Units",
-        "Users",
-        "Calendar",
-        "Audit",
-        "API tokens",
+    assert [label for label, _links in nav_sections(page)] == [
+        None,
+        "Appeal handling",
+        "Early warning",
+        "Emergency response",
+        "Self-governance",
+        None,
+        "Administration",
     ]
+    assert nav_sections(page)[-1][1][:3] == ["Places", "Units", "Users"]
     assert page.locator("h1").inner_text() == "Hello, Root"
     page.goto(f"{live_server.url}/users/new/")
     page.fill("#id_username", "weakling")
@@ -226,7 +333,7 @@ def test_language_switch_to_english_and_back(world, live_server, page):
 
     page.click(".lang-switch button[value=zh-hans]")
     page.wait_for_selector("html[lang=zh-Hans]")
-    assert nav_labels(page)[0] == "首页"
+    assert nav_sections(page)[0] == (None, ["首页"])
 
 
 @pytest.mark.parametrize(

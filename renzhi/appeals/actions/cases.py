@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from renzhi.appeals import routing, sla, states, tracking
@@ -44,6 +46,7 @@ __all__ = [
     "IntakeRow",
     "SubmitResult",
     "accept",
+    "classify",
     "close",
     "comment",
     "decide_extension",
@@ -148,7 +151,7 @@ def submit_appeal(
             store_photos(appeal, event, checked_photos, actor)
             audit.record(actor, "appeal.submit", appeal, after=_submit_audit(appeal))
             if auto_route:
-                _auto_route(appeal)
+                _auto_route(appeal, _intake_triage(appeal))
     except IntegrityError:
         # Two requests with the same idempotency key raced; the other one won.
         existing = Appeal.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()
@@ -379,13 +382,35 @@ def _submit_audit(appeal: Appeal) -> dict:
     }
 
 
-def _auto_route(appeal: Appeal) -> None:
+def _intake_triage(appeal: Appeal) -> tuple[Unit, str] | None:
+    """The plug point `settings.RENZHI_INTAKE_TRIAGE`: a dotted path to a callable
+    `(appeal) -> (unit, timeline note) | None`, run after the appeal is created and before the
+    routing table is asked. It may set the category (when none was given) and the priority,
+    recording its own timeline step; the unit it names is used only when the routing table has
+    none. Appeals do not depend on it: when it fails, the appeal goes on without it.
+    """
+    path = getattr(settings, "RENZHI_INTAKE_TRIAGE", None)
+    if not path:
+        return None
+    try:
+        with transaction.atomic():
+            return import_string(path)(appeal)
+    except Exception:
+        log.exception("intake triage failed for %s; routing without it", appeal.tracking_no)
+        appeal.refresh_from_db()
+        return None
+
+
+def _auto_route(appeal: Appeal, suggested: tuple[Unit, str] | None = None) -> None:
     unit = _routed_unit(appeal.category, appeal.place_code)
+    note = _auto_dispatch_note()
+    if unit is None and suggested is not None:
+        unit, note = suggested
     if unit is None:
         _notify_dispatchers(appeal, _waits_title(appeal))
         return
     _do_accept(appeal, None, note=_auto_accept_note(), automatic=True)
-    _do_dispatch(appeal, None, unit, note=_auto_dispatch_note(), automatic=True)
+    _do_dispatch(appeal, None, unit, note=note, automatic=True)
 
 
 def _routed_unit(category: Category | None, place_code: str) -> Unit | None:
@@ -767,6 +792,39 @@ def supervise(actor: User, appeal: Appeal, *, note: str) -> Appeal:
     _save(appeal)
     _log(appeal, actor, "supervise", appeal.state, note=note, role=role, public=False)
     _notify_unit(appeal, _("Appeal %(no)s is under supervision") % {"no": appeal.tracking_no}, note)
+    return appeal
+
+
+@transaction.atomic
+def classify(actor: User, appeal: Appeal, *, category: Category, note: str = "") -> Appeal:
+    """Set or correct the category (分类) while the case is open: dispatchers and community staff,
+    e.g. from the triage queue. An internal step; the resident sees the new category only."""
+    appeal = _lock(appeal)
+    if appeal.state not in states.ACTIVE:
+        raise ActionError(
+            _("The category of an appeal that is “%(state)s” cannot change.")
+            % {"state": State(appeal.state).label},
+            field="state",
+            code=ErrorCode.INVALID_STATE,
+        )
+    role = _require_staff(actor, appeal, DISPATCH_ROLES)
+    if not category.active:
+        raise ActionError(_("This category is no longer in use."), field="category")
+    if appeal.category_id == category.pk:
+        return appeal
+    before = appeal.category.code if appeal.category else None
+    appeal.category, appeal.category_top = category, category.top
+    _save(appeal)
+    _log(
+        appeal,
+        actor,
+        "classify",
+        appeal.state,
+        note=note or _("Category set to “%(category)s”.") % {"category": category},
+        role=role,
+        public=False,
+        data={"category": category.code, "before": before},
+    )
     return appeal
 
 

@@ -140,6 +140,20 @@ def _summary(city: City, created, seconds: float) -> str:
             "routing_rules": _("routing rules"),
             "sla_rules": _("SLA rules"),
             "appeals": _("appeals"),
+            "emergency_depots": _("stocked depots"),
+            "emergency_helpers": _("volunteers and social workers"),
+            "vulnerable_residents": _("vulnerable residents"),
+            "emergency_plans": _("emergency plans"),
+            "shelters": _("shelters"),
+            "incidents": _("incidents"),
+            "commons": _("self-governance records"),
+            "warnings": _("warnings"),
+            "open311_attributes": _("Open311 questions"),
+            "open311_keys": _("partner keys"),
+            "open311_requests": _("Open311 requests"),
+            "triage_models": _("triage models"),
+            "triage_suggestions": _("triage suggestions"),
+            "hot_issues": _("hot issues"),
         }
         made = ", ".join(f"{n} {labels.get(what, what)}" for what, n in created.items() if n)
         lines.append(

@@ -10,6 +10,33 @@
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
   });
 
+  // Menu sections: one drop-down open at a time, closed by a click elsewhere; in the phone menu
+  // the section holding the current page starts open.
+  document.addEventListener("toggle", function (event) {
+    var opened = event.target;
+    if (!opened.matches || !opened.matches("[data-nav-group]") || !opened.open) return;
+    if (document.querySelector(".site-header.menu-open")) return;
+    document.querySelectorAll("[data-nav-group][open]").forEach(function (other) {
+      if (other !== opened) other.open = false;
+    });
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-nav-group]")) return;
+    if (document.querySelector(".site-header.menu-open")) return;
+    document.querySelectorAll("[data-nav-group][open]").forEach(function (group) {
+      group.open = false;
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-menu-toggle]");
+    if (!toggle || !toggle.closest(".site-header").classList.contains("menu-open")) return;
+    document.querySelectorAll("[data-nav-group][data-current]").forEach(function (group) {
+      group.open = true;
+    });
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute && form.getAttribute("data-confirm");
