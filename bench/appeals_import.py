@@ -27,13 +27,13 @@ import argparse
 import datetime as dt
 import io
 import json
-import os
-import platform
 import random
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import benchkit
 
 sys.dont_write_bytecode = True
 
@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; do not write JSON")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="renzhi-bench-") as tmp:
-        _setup_django(Path(tmp), args.postgres)
+        benchkit.setup_django(Path(tmp), args.postgres)
         result = run(args)
     _print_table(result)
     if not args.no_write:
@@ -219,58 +219,13 @@ def _row(phase: str, rows: int, timing: dict) -> dict:
     }
 
 
-def _setup_django(tmp: Path, postgres: str | None) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.pop("DATABASE_URL", None)
-    if postgres:
-        os.environ["DATABASE_URL"] = postgres
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "renzhi.settings",
-            "SECRET_KEY": "bench-only",
-            "RENZHI_VAR_DIR": str(tmp),
-            "SQLITE_PATH": str(tmp / "bench.sqlite3"),
-            "RENZHI_FAST_HASHER": "1",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    import django
-
-    django.setup()
-
-
 def _machine() -> dict:
     import django
     import openpyxl
 
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "openpyxl": openpyxl.__version__,
-        "database": _database(),
-        "load_average": [round(v, 2) for v in os.getloadavg()],
-    }
-
-
-def _database() -> str:
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            return f"PostgreSQL {cursor.fetchone()[0]} (local, TCP)"
-    return "SQLite (temporary file, WAL)"
+    return benchkit.machine(
+        django=django.get_version(), openpyxl=openpyxl.__version__, database=benchkit.database()
+    )
 
 
 def _print_table(result: dict) -> None:

@@ -27,7 +27,6 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import random
 import statistics
 import sys
@@ -37,6 +36,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import benchkit
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -586,25 +586,9 @@ def _machine() -> dict:
     import scipy
     import sklearn
 
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        # Other work on the machine slows every path; the load shows how quiet it was.
-        "load_average": [round(v, 2) for v in os.getloadavg()],
-    }
+    return benchkit.machine(
+        numpy=np.__version__, scipy=scipy.__version__, **{"scikit-learn": sklearn.__version__}
+    )
 
 
 def _print_table(result: dict) -> None:

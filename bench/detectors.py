@@ -28,14 +28,13 @@ import argparse
 import csv
 import gzip
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import benchkit
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -438,23 +437,7 @@ def _read_r_alarms(path: Path) -> dict[str, np.ndarray]:
 def _machine() -> dict[str, Any]:
     import scipy
 
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "load_average": [round(v, 2) for v in os.getloadavg()],
-    }
+    return benchkit.machine(numpy=np.__version__, scipy=scipy.__version__)
 
 
 def print_table(result: dict[str, Any]) -> None:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import benchkit
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the tree when run from a clean checkout
 
@@ -40,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="renzhi-bench-") as tmp:
-        _setup_django(Path(tmp))
+        benchkit.setup_django(Path(tmp))
         result = run(args)
     _print_table(result)
     if not args.no_write:
@@ -161,50 +161,18 @@ def _row(path: str, points: int, timing: dict) -> dict:
     }
 
 
-def _setup_django(tmp: Path) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "renzhi.settings",
-            "SECRET_KEY": "bench-only",
-            "RENZHI_VAR_DIR": str(tmp),
-            "SQLITE_PATH": str(tmp / "bench.sqlite3"),
-            "RENZHI_FAST_HASHER": "1",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    import django
-
-    django.setup()
-
-
 def _machine() -> dict:
     import django
     import numpy
     import shapely
 
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "shapely": shapely.__version__,
-        "geos": shapely.geos_version_string,
-        "numpy": numpy.__version__,
-        "database": "SQLite (temporary file)",
-        # Other work on the machine slows every path; the load shows how quiet it was.
-        "load_average": [round(v, 2) for v in os.getloadavg()],
-    }
+    return benchkit.machine(
+        django=django.get_version(),
+        shapely=shapely.__version__,
+        geos=shapely.geos_version_string,
+        numpy=numpy.__version__,
+        database="SQLite (temporary file)",
+    )
 
 
 def _print_table(result: dict) -> None:

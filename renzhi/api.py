@@ -78,26 +78,28 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError):
     )
 
 
+# Each app's routes are named `<app>_<function>` (core keeps bare names), so two apps may both
+# have, say, an `export` view and `reverse("api:appeals_export")` still finds the right one.
 from renzhi.core.api import router as core_router  # noqa: E402
 
 api.add_router("/", core_router)
 
 from renzhi.appeals.metrics_api import router as appeals_metrics_router  # noqa: E402
 
-api.add_router("/appeals/metrics", appeals_metrics_router)
+api.add_router("/appeals/metrics", appeals_metrics_router, url_name_prefix="appeals_metrics")
 
 from renzhi.appeals.api import router as appeals_router  # noqa: E402
 from renzhi.core.notifications_api import router as notifications_router  # noqa: E402
 
-api.add_router("/appeals", appeals_router)
-api.add_router("/notifications", notifications_router)
+api.add_router("/appeals", appeals_router, url_name_prefix="appeals")
+api.add_router("/notifications", notifications_router, url_name_prefix="notifications")
 
 from renzhi.commons.api import router as commons_router  # noqa: E402
 from renzhi.emergency.api import router as emergency_router  # noqa: E402
 from renzhi.triage.api import router as triage_router  # noqa: E402
 from renzhi.warning.api import router as warning_router  # noqa: E402
 
-api.add_router("/triage", triage_router)
-api.add_router("/warnings", warning_router)
-api.add_router("/emergency", emergency_router)
-api.add_router("/commons", commons_router)
+api.add_router("/triage", triage_router, url_name_prefix="triage")
+api.add_router("/warnings", warning_router, url_name_prefix="warnings")
+api.add_router("/emergency", emergency_router, url_name_prefix="emergency")
+api.add_router("/commons", commons_router, url_name_prefix="commons")

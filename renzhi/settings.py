@@ -203,6 +203,18 @@ RENZHI_PERIODIC_TASKS = {
 # classification, urgency and near-duplicates of each new appeal by the triage app.
 RENZHI_INTAKE_TRIAGE = "renzhi.triage.intake.on_intake"
 
+# --- Warnings, CAP and Open311: public identity and distribution ---------------------------
+# The address residents and partners reach this server at (CAP alert links, the Atom feed).
+RENZHI_PUBLIC_URL = os.environ.get("RENZHI_PUBLIC_URL", "http://127.0.0.1:8000")
+# CAP <sender> and <source>; GB/T 35965.1 wants the issuing organisation's identifier here.
+RENZHI_CAP_SENDER = os.environ.get("RENZHI_CAP_SENDER", "cap@renzhi.example.cn")
+RENZHI_CAP_SOURCE = os.environ.get("RENZHI_CAP_SOURCE", "Renzhi")
+# Published, updated and cancelled warnings go to this MQTT broker as CAP XML.
+RENZHI_MQTT_URL = os.environ.get("RENZHI_MQTT_URL", "mqtt://127.0.0.1:1883")
+RENZHI_MQTT_TOPIC = os.environ.get("RENZHI_MQTT_TOPIC", "renzhi/cap")
+# Trained triage models (one file per version).
+RENZHI_TRIAGE_MODEL_DIR = Path(os.environ.get("RENZHI_TRIAGE_MODEL_DIR", VAR_DIR / "triage"))
+
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

@@ -328,7 +328,7 @@ def appeal_list(request: AuthedRequest) -> HttpResponse:
         except ActionError as error:
             show_errors(form, error)
         else:
-            export_url = f"{reverse('api:export')}?{urlencode(_export_params(f))}"
+            export_url = f"{reverse('api:appeals_export')}?{urlencode(_export_params(f))}"
     qs = qs.select_related("category", "community", "grid", "unit").annotate(
         pending_extension=Exists(
             ExtensionRequest.objects.filter(
