@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renzhi.appeals.models import Appeal, Category
 from renzhi.core.models import Place
@@ -21,7 +22,7 @@ class Datatype(models.TextChoices):
     """The six datatypes of a GeoReport v2 service definition attribute."""
 
     STRING = "string", _("Short text")
-    NUMBER = "number", _("Number")
+    NUMBER = "number", pgettext_lazy("open311 datatype", "Number")
     DATETIME = "datetime", _("Date and time")
     TEXT = "text", _("Long text")
     SINGLE = "singlevaluelist", _("Choose one")

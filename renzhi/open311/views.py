@@ -19,17 +19,19 @@ from renzhi.web.access import requires
 from renzhi.web.forms import show_errors
 
 REQUESTS_SHOWN = 200
+NEW_KEY_SESSION = "open311_new_key"
 
 
 @requires(rules.may_manage_keys)
 def keys(request: AuthedRequest) -> HttpResponse:
-    """Partner keys in the admin's jurisdiction; a new key is shown in this response only."""
+    """Partner keys in the admin's jurisdiction. A new key is shown once: the POST redirects
+    (so reloading the page cannot issue a second key) and the next GET takes the raw key out of
+    the session."""
     user = request.user
     form = KeyForm(request.POST or None, user=user)
-    new_key = None
     if request.method == "POST" and form.is_valid():
         try:
-            _key, new_key = actions.issue_key(
+            _key, raw = actions.issue_key(
                 user,
                 name=form.cleaned_data["name"],
                 place=form.cleaned_data["place"],
@@ -38,7 +40,9 @@ def keys(request: AuthedRequest) -> HttpResponse:
         except ActionError as error:
             show_errors(form, error)
         else:
-            form = KeyForm(user=user)
+            request.session[NEW_KEY_SESSION] = raw
+            return redirect("open311:keys")
+    new_key = request.session.pop(NEW_KEY_SESSION, None) if request.method == "GET" else None
     listed = rules.keys_for(user).annotate(filed=Count("requests")).order_by("-created_at")
     base = request.build_absolute_uri("/open311/v2/")
     return render(

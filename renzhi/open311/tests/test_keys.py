@@ -157,13 +157,16 @@ def test_an_admin_issues_a_key_on_the_page_and_sees_it_once(o311):
     response = client.post(
         "/open311/keys/",
         {"name": "甲街道便民App", "place": o311.street_a.pk, "rate_limit": 30},
+        follow=True,
     )
-    assert response.status_code == 200
+    # Post/redirect/get: reloading the page shows the list, it cannot issue a second key.
+    assert response.redirect_chain == [("/open311/keys/", 302)]
     raw = response.context["new_key"]
-    assert raw.startswith("o311_")
+    assert raw.startswith("o311_") and raw in response.content.decode()
     key = PartnerKey.objects.get(name="甲街道便民App")
     assert key.place == o311.street_a and key.rate_limit == 30
     again = client.get("/open311/keys/")
+    assert PartnerKey.objects.filter(name="甲街道便民App").count() == 1
     assert raw not in again.content.decode()
     assert "甲街道便民App" in again.content.decode()
     # The street admin does not see the global key.
