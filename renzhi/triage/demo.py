@@ -1,9 +1,11 @@
 """Demo data of the triage app, loaded by `manage.py demo_city` after the appeals.
 
-Trains both heads on the demo city's handled appeals and activates them, proposes suggestions
-for the appeals still waiting for dispatch (so the triage queue shows something), and computes
-the hot issues of the last week. Idempotent: a head with an active version is not retrained,
-suggestions are only added where missing, hot issues are computed only when none is current.
+Trains the three heads (category, unit, urgency) on the demo city's handled appeals and
+activates them — the urgency head only when there are enough urgent handled appeals (otherwise
+it says why and the rules work alone) — proposes suggestions for the appeals still waiting for
+dispatch (so the triage queue shows something), and computes the hot issues of the last week.
+Idempotent: a head with an active version is not retrained, suggestions are only added where
+missing, hot issues are computed only when none is current.
 Training reads the most recent `DEMO_ROWS` handled appeals with a lighter classifier (3 folds,
 fewer n-grams) to keep `make run` short; `manage.py triage_train` trains the full model.
 """
@@ -46,6 +48,12 @@ def load(city: City, report: BuildReport, say: Callable[[str], None]) -> None:
             f"triage {head} model: {version.rows} rows, accuracy {version.accuracy:.3f}, "
             f"macro-F1 {version.macro_f1:.3f}, {time.perf_counter() - started:.1f}s"
         )
+        if version.measures:
+            m = version.measures
+            say(
+                f"  urgency threshold {m['threshold']:.3f}: recall {m['recall']:.3f} "
+                f"(rules alone {m['rules_recall']:.3f}), flags {m['flag_share']:.1%}"
+            )
     waiting = list(
         Appeal.objects.filter(state__in=queries.WAITING, unit__isnull=True)
         .select_related("community")

@@ -5,8 +5,9 @@
 is asked. It may
 - set the category, when the resident gave none and the category model is sure (its top
   class is above that class's threshold);
-- make the appeal urgent, when the urgency rules say so (urgent appeals come first in every
-  queue and get the urgent deadlines);
+- make the appeal urgent, when the urgency rules hit OR the urgency model's probability reaches
+  its threshold (urgent appeals come first in every queue and get the urgent deadlines); the
+  timeline says which: the phrases found, or the model and its confidence;
 - name a unit to dispatch to, when the routing table has no unambiguous unit for the appeal
   and the unit model is sure — `_auto_route` then accepts and dispatches automatically.
 Every automatic decision is written on the appeal's timeline (an internal note marked
@@ -26,7 +27,7 @@ from renzhi.appeals import routing
 from renzhi.appeals.models import Appeal, AppealEvent, Category, Priority
 from renzhi.core import audit
 from renzhi.core.models import Unit
-from renzhi.triage import registry, similarity, urgency
+from renzhi.triage import registry, similarity, urgency, urgency_model
 from renzhi.triage.models import Decision, Head, ModelVersion, TriageSuggestion
 from renzhi.triage.thresholds import passes
 from renzhi.triage.training import unit_text
@@ -43,7 +44,17 @@ class Proposal:
     category_sure: bool = False
     unit_sure: bool = False
     urgency: urgency.Urgency = field(default_factory=lambda: urgency.Urgency(False, 0.0))
+    model_urgency: urgency_model.Opinion | None = None
     similar: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def urgent(self) -> bool:
+        """The rules hit, or the urgency model is at or above its threshold."""
+        return self.urgency.urgent or self.urgent_by_model
+
+    @property
+    def urgent_by_model(self) -> bool:
+        return self.model_urgency is not None and self.model_urgency.urgent
 
 
 def propose(
@@ -52,6 +63,7 @@ def propose(
     """Top-3 categories and units with probabilities, urgency and near-duplicates."""
     text = f"{appeal.title} {appeal.description}" if appeal.title else appeal.description
     p = Proposal(urgency=urgency.assess(text, rules))
+    p.model_urgency = urgency_model.opinion(appeal.description)
     loaded = registry.active(Head.CATEGORY)
     if loaded is not None:
         p.category_version, clf = loaded
@@ -95,13 +107,10 @@ def on_intake(appeal: Appeal) -> tuple[Unit, str] | None:
                 _("Classified automatically as “%(category)s” (confidence %(p)d%%).")
                 % {"category": category, "p": round(100 * p.categories[0][1])}
             )
-    if p.urgency.urgent and appeal.priority != Priority.URGENT:
+    if p.urgent and appeal.priority != Priority.URGENT:
         appeal.priority = Priority.URGENT
         changed.append("priority")
-        notes.append(
-            _("Marked urgent automatically: mentions %(phrases)s.")
-            % {"phrases": "、".join(p.urgency.phrases)}
-        )
+        notes.append(_urgency_note(p))
     if changed:
         appeal.version += 1
         appeal.save(update_fields=[*changed, "version", "updated_at"])
@@ -150,6 +159,17 @@ def ensure_suggestions(appeals: Iterable[Appeal]) -> dict[int, TriageSuggestion]
 # --- internals ----------------------------------------------------------------------------
 
 
+def _urgency_note(p: Proposal) -> str:
+    if p.urgency.urgent:
+        return _("Marked urgent automatically: mentions %(phrases)s.") % {
+            "phrases": "、".join(p.urgency.phrases)
+        }
+    probability = p.model_urgency.probability if p.model_urgency else 0.0
+    return _("Marked urgent automatically by the urgency model (confidence %(p)d%%).") % {
+        "p": round(100 * probability)
+    }
+
+
 def _decide_unit(appeal: Appeal, p: Proposal) -> tuple[Unit | None, str]:
     if appeal.category_id is not None and routing.route(appeal.category, appeal.place_code).unit:
         return None, Decision.AUTO  # the routing table is explicit: it decides
@@ -184,9 +204,13 @@ def _row(
         units=[[u, None if prob is None else round(prob, 4)] for u, prob in p.units],
         auto_category=auto_category,
         auto_unit=auto_unit,
-        urgent=p.urgency.urgent,
+        urgent=p.urgent,
         urgent_phrases=p.urgency.phrases,
         urgency_score=p.urgency.score,
+        urgency_probability=(
+            None if p.model_urgency is None else round(p.model_urgency.probability, 4)
+        ),
+        urgent_by_model=p.urgent_by_model,
         similar=[[no, score] for no, score in p.similar],
         status=status,
     )
@@ -208,6 +232,8 @@ def _log_automatic(appeal: Appeal, note: str, suggestion: TriageSuggestion) -> N
         "categories": suggestion.categories,
         "units": suggestion.units,
         "urgent_phrases": suggestion.urgent_phrases,
+        "urgency_probability": suggestion.urgency_probability,
+        "urgent_by_model": suggestion.urgent_by_model,
         "auto_unit": suggestion.auto_unit,
     }
     AppealEvent.objects.create(

@@ -1,9 +1,11 @@
 """Triage data: trained model versions, one suggestion per appeal, urgency rules, hot issues.
 
-A `ModelVersion` is one trained classifier file plus what it measured on data it did not train
-on (out-of-fold): per-class precision/recall/F1, the confusion matrix and the per-class
-confidence thresholds that hit the target precision. Exactly one version per head is active
-(a partial unique constraint), so switching and rolling back are one transaction each.
+A `ModelVersion` is one trained classifier file (heads: category, unit, urgency) plus what it
+measured on data it did not train on (out-of-fold): per-class precision/recall/F1, the
+confusion matrix and the per-class confidence thresholds that hit the target precision (the
+urgency head: one threshold on p(urgent) chosen for recall, see `urgency_model`). Exactly
+one version per head is active (a partial unique constraint), so switching and rolling back
+are one transaction each.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from renzhi.core.models import Place, Unit
 class Head(models.TextChoices):
     CATEGORY = "category", _("Category")
     UNIT = "unit", _("Handling unit")
+    URGENCY = "urgency", _("Urgency")
 
 
 class ModelVersion(models.Model):
@@ -42,6 +45,9 @@ class ModelVersion(models.Model):
     auto_share = models.FloatField(default=0)  # validation rows above their threshold
     auto_precision = models.FloatField(null=True, blank=True)  # precision on those rows
     fit_seconds = models.FloatField(default=0)
+    # Head-specific numbers; the urgency head keeps its recall-oriented measures here
+    # (threshold, target and achieved recall, precision, flagged share, rules vs model).
+    measures = models.JSONField(default=dict, blank=True)
     active = models.BooleanField(_("active"), default=False)
     activated_at = models.DateTimeField(null=True, blank=True)
 
@@ -84,6 +90,8 @@ class TriageSuggestion(models.Model):
     urgent = models.BooleanField(default=False)
     urgent_phrases = models.JSONField(default=list)
     urgency_score = models.FloatField(default=0)
+    urgency_probability = models.FloatField(null=True, blank=True)  # the urgency model's, if any
+    urgent_by_model = models.BooleanField(default=False)  # the model flagged it (rules or not)
     similar = models.JSONField(default=list)  # near-duplicate open appeals: [[no, score], …]
     status = models.CharField(max_length=10, choices=Decision.choices, default=Decision.QUEUED)
     decided_by = models.ForeignKey(

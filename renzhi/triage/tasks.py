@@ -7,7 +7,11 @@ asked to.
 
 from __future__ import annotations
 
+import logging
+
 from django_tasks import task
+
+log = logging.getLogger("renzhi.triage")
 
 
 @task()
@@ -19,8 +23,20 @@ def refresh_hot_issues() -> dict[str, int]:
 
 @task()
 def retrain(head: str = "all", activate: bool = False) -> dict[str, int]:
-    """Train `head` ("category", "unit" or "all"); returns the new version ids."""
+    """Train `head` ("category", "unit", "urgency" or "all"); returns the new version ids.
+
+    With "all", an urgency head without enough urgent appeals is skipped (logged), not fatal.
+    """
+    from renzhi.core.errors import ActionError
     from renzhi.triage import actions
 
-    heads = ["category", "unit"] if head == "all" else [head]
-    return {h: actions.train(None, h, activate=activate).pk for h in heads}
+    every = head == "all"
+    made: dict[str, int] = {}
+    for h in ["category", "unit", "urgency"] if every else [head]:
+        try:
+            made[h] = actions.train(None, h, activate=activate).pk
+        except ActionError as error:
+            if not (every and h == "urgency"):
+                raise
+            log.warning("triage urgency head not trained: %s", error)
+    return made

@@ -10,6 +10,9 @@ Labels are what people finally decided, never what a model guessed:
 
 The unit head reads the community name in front of the text: which company handles a leaking
 pipe depends on where it leaks.
+
+The urgency head ("urgent" / "normal") learns from the final priority of handled appeals plus
+the urgency rules' hits, and its one threshold is chosen for recall (`urgency_model`).
 """
 
 from __future__ import annotations
@@ -20,15 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renzhi.appeals.models import Appeal, Category, State
+from renzhi.appeals.models import Appeal, Category, Priority, State
 from renzhi.core.errors import ActionError, ErrorCode
 from renzhi.core.models import Unit
-from renzhi.triage import thresholds
+from renzhi.triage import thresholds, urgency, urgency_model
 from renzhi.triage.model import TextClassifier
 from renzhi.triage.models import Decision, Head, ModelVersion, TriageSuggestion
 
@@ -46,6 +50,7 @@ class TrainingSet:
     labels: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     corrections: int = 0
+    rule_hits: list[bool] = field(default_factory=list)  # urgency head: the rules flag the text
 
 
 def model_dir() -> Path:
@@ -67,6 +72,8 @@ def training_set(head: str, *, max_rows: int | None = DEFAULT_MAX_ROWS) -> Train
     """Texts and final labels of handled appeals (and dispatcher decisions) for `head`."""
     if head not in Head.values:
         raise ActionError(_("Unknown model head."), field="head")
+    if head == Head.URGENCY:
+        return urgency_rows(max_rows=max_rows)
     data = TrainingSet(head)
     label_field = "category__code" if head == Head.CATEGORY else "unit__code"
     decided = TriageSuggestion.objects.filter(
@@ -100,6 +107,38 @@ def training_set(head: str, *, max_rows: int | None = DEFAULT_MAX_ROWS) -> Train
     return data
 
 
+def urgency_rows(*, max_rows: int | None = DEFAULT_MAX_ROWS) -> TrainingSet:
+    """Handled appeals labelled "urgent"/"normal" (see `urgency_model` for the rules).
+
+    Left out: appeals under supervision that the rules do not flag (supervision raises the
+    priority for lateness, not danger) and appeals only the model made urgent (its own guess).
+    """
+    data = TrainingSet(Head.URGENCY)
+    rules = urgency.enabled_rules()
+    model_made = TriageSuggestion.objects.filter(
+        urgent_by_model=True, urgency_score__lt=urgency.URGENT_SCORE
+    ).values("appeal_id")
+    rows = (
+        Appeal.objects.filter(state__in=HANDLED)
+        .exclude(Q(priority=Priority.URGENT) & Q(pk__in=model_made))
+        .order_by("-received_at")
+        .values_list("description", "priority", "supervised")
+    )
+    for text, priority, supervised in rows[:max_rows] if max_rows else rows:
+        hit = urgency.assess(text, rules).urgent
+        if supervised and not hit:
+            continue
+        urgent = hit or priority == Priority.URGENT
+        data.texts.append(text)
+        data.labels.append(urgency_model.URGENT if urgent else urgency_model.NORMAL)
+        data.rule_hits.append(hit)
+    data.names = {
+        urgency_model.URGENT: str(Priority.URGENT.label),
+        urgency_model.NORMAL: str(Priority.NORMAL.label),
+    }
+    return data
+
+
 def train(
     head: str,
     *,
@@ -117,6 +156,8 @@ def train(
     say = progress or (lambda stage, done, total: None)
     say("data", 0, 3)
     data = training_set(head, max_rows=max_rows)
+    if head == Head.URGENCY:
+        _check_urgency_data(data)
     distinct = sorted(set(data.labels))
     if len(distinct) < 2:
         raise ActionError(
@@ -137,9 +178,19 @@ def train(
     proba = clf.cv_proba_
     if proba is None:  # a classifier without out-of-fold scores: measure in-sample (optimistic)
         proba = clf.predict_proba(data.texts)[1]
-    measured = thresholds.metrics(data.labels, classes, proba)
-    chosen = thresholds.choose(data.labels, classes, proba, target=target)
-    share, precision = thresholds.coverage(data.labels, classes, proba, chosen)
+    measures: dict = {}
+    if head == Head.URGENCY:
+        p_urgent = proba[:, classes.index(urgency_model.URGENT)]
+        hits = np.asarray(data.rule_hits, dtype=bool)
+        threshold, measures = urgency_model.choose_threshold(data.labels, p_urgent, hits)
+        chosen = {urgency_model.URGENT: threshold}
+        decided = urgency_model.decisions(p_urgent, hits, threshold)
+        measured = thresholds.metrics(data.labels, classes, decided)
+        share, precision = measures["flag_share"], measures["precision"]
+    else:
+        measured = thresholds.metrics(data.labels, classes, proba)
+        chosen = thresholds.choose(data.labels, classes, proba, target=target)
+        share, precision = thresholds.coverage(data.labels, classes, proba, chosen)
     name = f"{head}-{timezone.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.rzm"
     clf.save(model_dir() / name)
     version = ModelVersion.objects.create(
@@ -158,6 +209,23 @@ def train(
         auto_share=share,
         auto_precision=precision,
         fit_seconds=round(seconds, 2),
+        measures=measures,
     )
     say("done", 3, 3)
     return version
+
+
+def _check_urgency_data(data: TrainingSet) -> None:
+    labels = (urgency_model.URGENT, urgency_model.NORMAL)
+    counts = {label: data.labels.count(label) for label in labels}
+    if min(counts.values()) < urgency_model.MIN_PER_CLASS:
+        raise ActionError(
+            _(
+                "Cannot train the urgency model: the handled appeals include %(urgent)d urgent "
+                "and %(normal)d normal ones; at least %(min)d of each are needed. The urgency "
+                "rules keep working without it."
+            )
+            % {**counts, "min": urgency_model.MIN_PER_CLASS},
+            field="head",
+            code=ErrorCode.INVALID,
+        )

@@ -7,6 +7,7 @@ from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renzhi.core.models import Place, PlaceLevel
 from renzhi.warning.actions import WarningInput
@@ -14,7 +15,9 @@ from renzhi.warning.models import CapCategory, Level
 
 
 class WarningForm(forms.Form):
-    level = forms.TypedChoiceField(label=_("Level"), choices=Level.choices, coerce=int)
+    level = forms.TypedChoiceField(
+        label=pgettext_lazy("warning", "Level"), choices=Level.choices, coerce=int
+    )
     headline = forms.CharField(label=_("Headline"), max_length=160)
     event = forms.CharField(label=_("Event"), max_length=100, required=False)
     cap_category = forms.ChoiceField(label=_("CAP category"), choices=CapCategory.choices)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renzhi.core.models import Place
 
@@ -40,11 +41,11 @@ COLOUR_LABEL = {
 
 class Status(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted")
-    APPROVED = "approved", _("Approved")
+    SUBMITTED = "submitted", pgettext_lazy("warning", "Submitted")
+    APPROVED = "approved", pgettext_lazy("warning", "Approved")
     PUBLISHED = "published", _("Published")
     UPDATED = "updated", _("Updated")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("warning", "Cancelled")
     EXPIRED = "expired", _("Expired")
 
 
@@ -76,7 +77,9 @@ class CapCategory(models.TextChoices):
 
 
 class Warning(models.Model):
-    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    level = models.PositiveSmallIntegerField(
+        pgettext_lazy("warning", "level"), choices=Level.choices
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
@@ -103,10 +106,16 @@ class Warning(models.Model):
     )
     # The jurisdiction that owns the warning (creator's place); decides who may approve.
     owner_place = models.ForeignKey(
-        Place, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+        Place,
+        verbose_name=pgettext_lazy("warning", "owner"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     origin = models.CharField(
-        _("origin"), max_length=12, choices=Origin.choices, default=Origin.MANUAL
+        pgettext_lazy("warning", "origin"),
+        max_length=12,
+        choices=Origin.choices,
+        default=Origin.MANUAL,
     )
     source = models.CharField(_("source"), max_length=200, blank=True)
     external_identifier = models.CharField(max_length=200, blank=True, db_index=True)
@@ -162,7 +171,7 @@ class CapMessage(models.Model):
     class MsgType(models.TextChoices):
         ALERT = "Alert", _("Alert")
         UPDATE = "Update", _("Update")
-        CANCEL = "Cancel", _("Cancel")
+        CANCEL = "Cancel", pgettext_lazy("warning", "Cancel")
 
     warning = models.ForeignKey(Warning, on_delete=models.PROTECT, related_name="cap_messages")
     identifier = models.CharField(max_length=200, unique=True)
@@ -275,7 +284,9 @@ class DetectorConfig(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
-    method = models.CharField(_("method"), max_length=12, choices=Method.choices)
+    method = models.CharField(
+        pgettext_lazy("warning", "method"), max_length=12, choices=Method.choices
+    )
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     min_count = models.PositiveIntegerField(
         _("minimum count"),
@@ -315,7 +326,9 @@ class SignalStatus(models.TextChoices):
 class Signal(models.Model):
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="signals")
     day = models.DateField(_("date"), db_index=True)
-    method = models.CharField(_("method"), max_length=12, choices=Method.choices)
+    method = models.CharField(
+        pgettext_lazy("warning", "method"), max_length=12, choices=Method.choices
+    )
     observed = models.FloatField(_("observed"))
     expected = models.FloatField(_("expected"), null=True)
     upperbound = models.FloatField(_("upper bound"), null=True)
@@ -413,7 +426,7 @@ class Delivery(models.Model):
         SMS = "sms", _("SMS (stub)")
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("warning", "Pending")
         OK = "ok", _("Delivered")
         RETRY = "retry", _("Failed, will retry")
         FAILED = "failed", _("Failed")

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from renzhi.commons import rules
 from renzhi.commons.actions.guards import forbid, locked, refuse, text, wrong_state
@@ -85,7 +86,10 @@ def file_organisation(
             org.charter.save(charter.name or "charter", charter, save=True)
         head = leader or actor
         OrgMember.objects.create(
-            organisation=org, user=head, name=head.display_name or head.username, duty=_("Leader")
+            organisation=org,
+            user=head,
+            name=head.display_name or head.username,
+            duty=pgettext("commons", "Leader"),
         )
         for member in members or []:
             _add_member(org, member)

@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renzhi.core.models import Place
 
@@ -23,7 +24,7 @@ class ActivityKind(models.TextChoices):
 class ActivityStatus(models.TextChoices):
     PUBLISHED = "published", _("Open for sign-up")
     FINISHED = "finished", _("Finished")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("commons", "Cancelled")
 
 
 def new_checkin_token() -> str:
@@ -51,7 +52,7 @@ class Activity(models.Model):
     location = models.CharField(_("location"), max_length=200)
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
-    capacity = models.PositiveIntegerField(_("capacity"))
+    capacity = models.PositiveIntegerField(pgettext_lazy("commons", "capacity"))
     volunteer_hours = models.DecimalField(
         _("volunteer hours"), max_digits=4, decimal_places=1, default=0
     )
@@ -84,7 +85,7 @@ class Activity(models.Model):
 class SignupStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
     WAITLISTED = "waitlisted", _("On the waiting list")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("commons", "Cancelled")
 
 
 class Signup(models.Model):

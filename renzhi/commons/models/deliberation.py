@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renzhi.core.models import Place
 
@@ -27,10 +28,10 @@ class Phase(models.TextChoices):
     AGENDA = "agenda", _("On the agenda")
     DISCUSSION = "discussion", _("Under discussion")
     VOTING = "voting", _("Voting")
-    RESOLVED = "resolved", _("Resolved")
+    RESOLVED = "resolved", pgettext_lazy("commons", "Resolved")
     IMPLEMENTING = "implementing", _("Being implemented")
     EVALUATING = "evaluating", _("Public report and evaluation")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("commons", "Closed")
     DECLINED = "declined", _("Declined")
     REJECTED = "rejected", _("Rejected by vote")
 
@@ -142,7 +143,7 @@ class ImplementationTask(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name=_("owner"),
+        verbose_name=pgettext_lazy("commons", "owner"),
     )
     due_on = models.DateField(_("due on"), null=True, blank=True)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)

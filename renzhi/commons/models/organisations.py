@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renzhi.core.models import Place
 
@@ -33,7 +34,7 @@ class OrgStatus(models.TextChoices):
     AWAITING_APPROVAL = "awaiting_approval", _("Awaiting street approval")
     FILED = "filed", _("Filed")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("commons", "Rejected")
     SUSPENDED = "suspended", _("Suspended")
     DISSOLVED = "dissolved", _("Dissolved")
 

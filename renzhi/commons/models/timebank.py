@@ -11,13 +11,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renzhi.core.models import Place
 
 
 class HelpKind(models.TextChoices):
     OFFER = "offer", _("Offer")
-    REQUEST = "request", _("Request")
+    REQUEST = "request", pgettext_lazy("commons", "Request")
 
 
 class HelpCategory(models.TextChoices):
@@ -30,10 +31,10 @@ class HelpCategory(models.TextChoices):
 
 
 class HelpStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("commons", "Open")
     MATCHED = "matched", _("Matched")
     DONE = "done", _("Done")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("commons", "Cancelled")
 
 
 class HelpPost(models.Model):

@@ -15,6 +15,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class VoteMethod(models.TextChoices):
@@ -38,15 +39,17 @@ class PassRule(models.TextChoices):
 
 class VoteStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
-    OPEN = "open", _("Open")
-    CLOSED = "closed", _("Closed")
+    OPEN = "open", pgettext_lazy("commons", "Open")
+    CLOSED = "closed", pgettext_lazy("commons", "Closed")
 
 
 class Vote(models.Model):
     proposal = models.OneToOneField(
         "commons.Proposal", on_delete=models.CASCADE, related_name="vote"
     )
-    method = models.CharField(_("method"), max_length=20, choices=VoteMethod.choices)
+    method = models.CharField(
+        pgettext_lazy("commons", "method"), max_length=20, choices=VoteMethod.choices
+    )
     building = models.CharField(_("building"), max_length=20, blank=True)
     opens_at = models.DateTimeField(_("opens at"))
     closes_at = models.DateTimeField(_("closes at"))

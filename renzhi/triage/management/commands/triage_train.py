@@ -1,10 +1,14 @@
 """Train the triage classifier heads from handled appeals: `manage.py triage_train`.
 
-    manage.py triage_train [--head category|unit|all] [--activate] [--max-rows N] [--target 0.95]
+    manage.py triage_train [--head category|unit|urgency|all] [--activate] [--max-rows N]
+                           [--target 0.95]
 
 Prints a progress bar per head, the time taken and the validation metrics (out-of-fold: on
 appeals each model did not learn from). Without `--activate` the new version waits on the
-model versions page; the running model stays until someone switches.
+model versions page; the running model stays until someone switches. With `--head all` an
+urgency head that cannot be trained (too few urgent handled appeals) is skipped with its reason;
+the urgency rules keep working without a model. `--target` is the precision target of the
+category and unit heads; the urgency head's threshold aims at recall (`urgency_model`).
 """
 
 from __future__ import annotations
@@ -22,16 +26,17 @@ BAR = 30
 
 
 class Command(BaseCommand):
-    help = "Train the triage classifier (category and/or unit head) from handled appeals."
+    help = "Train the triage classifier heads (category, unit, urgency) from handled appeals."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--head", choices=["category", "unit", "all"], default="all")
+        parser.add_argument("--head", choices=["category", "unit", "urgency", "all"], default="all")
         parser.add_argument("--activate", action="store_true", help="make the new version active")
         parser.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS)
         parser.add_argument("--target", type=float, default=DEFAULT_TARGET)
 
     def handle(self, *args, **options) -> None:
-        heads = ["category", "unit"] if options["head"] == "all" else [options["head"]]
+        every = options["head"] == "all"
+        heads = ["category", "unit", "urgency"] if every else [options["head"]]
         for head in heads:
             started = time.perf_counter()
 
@@ -58,6 +63,9 @@ class Command(BaseCommand):
                 )
             except ActionError as error:
                 self.stdout.write("")
+                if every and head == "urgency":
+                    self.stdout.write(f"urgency: skipped — {error}")
+                    continue
                 raise CommandError(str(error)) from error
             seconds = time.perf_counter() - started
             auto = (
@@ -72,6 +80,15 @@ class Command(BaseCommand):
                 f"automatic: {auto}\n"
                 f"  {'active' if version.active else 'not active (use --activate or the page)'}"
             )
+            if version.measures:
+                m = version.measures
+                self.stdout.write(
+                    f"  threshold p(urgent) ≥ {m['threshold']:.3f}: recall {m['recall']:.3f} "
+                    f"(target {m['target_recall']:.2f}{'' if m['target_met'] else ', NOT met'}; "
+                    f"rules alone {m['rules_recall']:.3f}, model alone {m['model_recall']:.3f}), "
+                    f"flags {m['flag_share']:.1%} of appeals, missed {m['missed']} of "
+                    f"{m['urgent_rows']}"
+                )
             worst = sorted(version.per_class.items(), key=lambda kv: kv[1]["f1"])[:5]
             for label, m in worst:
                 self.stdout.write(
