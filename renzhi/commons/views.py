@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from renzhi.commons import metrics, present, queries, rules
@@ -59,13 +59,13 @@ FIELD_LABELS = {
     "progress": gettext_lazy("Progress"),
     "report": gettext_lazy("Public report"),
     "rating": gettext_lazy("Rating"),
-    "capacity": gettext_lazy("Capacity"),
+    "capacity": pgettext_lazy("commons", "Capacity"),
     "activity": gettext_lazy("Activity"),
     "token": gettext_lazy("Check-in code"),
     "valid_until": gettext_lazy("Valid until"),
     "score": gettext_lazy("Score"),
     "person": gettext_lazy("Person"),
-    "hours": gettext_lazy("Hours"),
+    "hours": pgettext_lazy("commons", "Hours"),
     "post": gettext_lazy("Help post"),
     "building": gettext_lazy("Building"),
     "room": gettext_lazy("Unit and room"),
@@ -270,7 +270,7 @@ EVENT_LABELS = {
     "approve": gettext_lazy("Filed / approved"),
     "escalate": gettext_lazy("Sent to the street for approval"),
     "refuse_approval": gettext_lazy("Approval refused"),
-    "reject": gettext_lazy("Rejected"),
+    "reject": pgettext_lazy("commons", "Rejected"),
     "suspend": gettext_lazy("Suspended"),
     "reinstate": gettext_lazy("Reinstated"),
     "dissolve": gettext_lazy("Dissolved"),

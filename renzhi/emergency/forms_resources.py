@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renzhi.emergency.models import (
     NEEDS,
@@ -27,7 +28,7 @@ class StockMoveForm(forms.Form):
     depot = forms.ChoiceField(label=_("Depot"))
     item = forms.ChoiceField(label=_("Item"))
     quantity = forms.IntegerField(label=_("Quantity"), widget=QUANTITY)
-    to_depot = forms.ChoiceField(label=_("Transfer to"), required=False)
+    to_depot = forms.ChoiceField(label=pgettext_lazy("emergency", "Transfer to"), required=False)
     batch_no = forms.CharField(label=_("Batch number"), required=False, max_length=40)
     expires_on = forms.DateField(label=_("Expires on"), required=False, widget=DATE)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
@@ -64,28 +65,80 @@ class MinimumForm(forms.Form):
         self.fields["item"].choices = [(i.code, i.name) for i in items]
 
 
+CODE_HELP = _("Short letters, digits and hyphens, e.g. jiayi-1. Used in links and spreadsheets.")
+COORDINATE = forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"})
+
+
 class DepotForm(forms.Form):
-    code = forms.SlugField(label=_("Code"), max_length=40)
+    """Add (with a code) or edit (code fixed) a depot."""
+
+    code = forms.SlugField(label=_("Code"), max_length=40, help_text=CODE_HELP)
     name = forms.CharField(label=_("Name"), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=DepotKind.choices)
-    place = forms.ChoiceField(label=_("Place"))
+    # A select, but not a ChoiceField: a place outside the list reaches the action, whose scope
+    # check names the field ("you may not add a depot here") instead of "invalid choice".
+    place = forms.CharField(label=_("Owning street or community"), widget=forms.Select)
     address = forms.CharField(label=_("Address"), required=False, max_length=200)
+    lat = forms.FloatField(
+        label=_("Latitude"), required=False, min_value=-90, max_value=90, widget=COORDINATE
+    )
+    lng = forms.FloatField(
+        label=_("Longitude"), required=False, min_value=-180, max_value=180, widget=COORDINATE
+    )
 
-    def __init__(self, *args, places=(), **kwargs):
+    def __init__(self, *args, places=(), editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["place"].choices = [(p.code, p.name) for p in places]
+        self.fields["place"].widget.choices = [(p.code, p.full_name or p.name) for p in places]
+        if editing:
+            del self.fields["code"]
 
 
 class ItemForm(forms.Form):
-    code = forms.SlugField(label=_("Code"), max_length=40)
+    """Add (with a code) or edit (code fixed) an item of the catalogue."""
+
+    code = forms.SlugField(label=_("Code"), max_length=40, help_text=CODE_HELP)
     name = forms.CharField(label=_("Name"), max_length=100)
-    unit = forms.CharField(label=_("Unit"), max_length=20)
+    unit = forms.CharField(
+        label=pgettext_lazy("measure", "Unit"), max_length=20, help_text=_("E.g. bottle, bag, box.")
+    )
     category = forms.ChoiceField(label=_("Category"), choices=ItemCategory.choices)
-    shelf_life_days = forms.IntegerField(label=_("Shelf life (days)"), required=False)
+    shelf_life_days = forms.IntegerField(
+        label=_("Shelf life (days)"),
+        required=False,
+        help_text=_("Leave empty for goods that do not expire."),
+    )
     daily_per_person = forms.DecimalField(
-        label=_("Daily need per person"), required=False, max_digits=8, decimal_places=3
+        label=_("Daily need per person"),
+        required=False,
+        max_digits=8,
+        decimal_places=3,
+        help_text=_("Used for days of supply; leave empty for tools and tents."),
     )
     one_per_household = forms.BooleanField(label=_("One per household"), required=False)
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["code"]
+
+
+class MinimumsForm(forms.Form):
+    """One number per active item: the depot × item grid of minimum levels."""
+
+    def __init__(self, *args, items=(), current=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = current or {}
+        self.items = list(items)
+        for item in self.items:
+            self.fields[f"minimum_{item.code}"] = forms.IntegerField(
+                label=f"{item.name}（{item.unit}）",
+                required=False,
+                initial=current.get(item.pk),
+                widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": "0"}),
+            )
+
+    def values(self) -> dict:
+        return {item: self.cleaned_data.get(f"minimum_{item.code}") for item in self.items}
 
 
 class ImportForm(forms.Form):

@@ -158,3 +158,9 @@ def _reaches_down(user, place: Place, roles: Iterable[str]) -> bool:
         place.code.startswith(c) or (len(place.code) >= 12 and c.startswith(place.code))
         for c in _codes(user, roles)
     )
+
+
+def may_manage_items(user) -> bool:
+    """The item catalogue is shared by every depot; any stock keeper may add to it and correct
+    it (a keeper meets a new kind of goods first). Changes are audited."""
+    return may_keep_stock(user)

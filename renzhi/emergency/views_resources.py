@@ -11,11 +11,13 @@ import datetime as dt
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -37,6 +39,7 @@ from renzhi.emergency.models import (
     Depot,
     Distribution,
     Item,
+    MinimumLevel,
     PersonProfile,
     StockBatch,
     SupplyRequest,
@@ -71,8 +74,157 @@ def stock_overview(request: AuthedRequest) -> HttpResponse:
         "form": form,
         "expiring": reserves.expiring_batches(shown, 30)[:20],
         "today": timezone.localdate(),
+        "map_data": _depot_map(depots, rows if not chosen else reserves.stock_rows(depots)),
+        "may_add_depot": bool(_depot_places(user)),
+        "may_manage_items": rules.may_manage_items(user),
+        "keep_codes": {d.code for d in keep},
     }
     return render(request, "emergency/stock_overview.html", context)
+
+
+# --- Depots, items and minimum levels (master data) -------------------------------------------
+
+
+@requires(rules.may_keep_stock)
+def depot_new(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    form = forms.DepotForm(request.POST or None, places=_depot_places(user))
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        place = _place_choice(form, d["place"])
+        if place is not None:
+            try:
+                depot = stock_actions.create_depot(
+                    user,
+                    code=d["code"],
+                    name=d["name"],
+                    kind=d["kind"],
+                    place=place,
+                    address=d["address"],
+                    lat=d["lat"],
+                    lng=d["lng"],
+                )
+            except ActionError as exc:
+                _attach(form, exc)
+            else:
+                messages.success(request, _("Depot %(name)s added.") % {"name": depot.name})
+                return redirect("emergency:depot", code=depot.code)
+    places = _depot_places(user)
+    context = {"form": form, "depot": None, "picker": _picker(places)}
+    return render(request, "emergency/depot_form.html", context)
+
+
+@requires(rules.may_keep_stock)
+def depot_edit(request: AuthedRequest, code: str) -> HttpResponse:
+    user = request.user
+    depot = get_object_or_404(reserves.visible_depots(user), code=code)
+    if not rules.may_keep_depot(user, depot):
+        raise PermissionDenied(_("You may not change this depot."))
+    initial = {
+        "name": depot.name,
+        "kind": depot.kind,
+        "place": depot.place.code,
+        "address": depot.address,
+        "lat": depot.lat,
+        "lng": depot.lng,
+    }
+    form = forms.DepotForm(
+        request.POST or None, initial=initial, places=_depot_places(user), editing=True
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        place = _place_choice(form, d["place"])
+        if place is not None:
+            try:
+                stock_actions.update_depot(
+                    user,
+                    depot,
+                    name=d["name"],
+                    kind=d["kind"],
+                    place=place,
+                    address=d["address"],
+                    lat=d["lat"],
+                    lng=d["lng"],
+                )
+            except ActionError as exc:
+                _attach(form, exc)
+            else:
+                messages.success(request, _("Depot saved."))
+                return redirect("emergency:depot", code=depot.code)
+    context = {"form": form, "depot": depot, "picker": _picker(_depot_places(user))}
+    return render(request, "emergency/depot_form.html", context)
+
+
+@requires(rules.may_keep_stock)
+def depot_minimums(request: AuthedRequest, code: str) -> HttpResponse:
+    user = request.user
+    depot = get_object_or_404(reserves.visible_depots(user), code=code)
+    if not rules.may_keep_depot(user, depot):
+        raise PermissionDenied(_("You may not change the stock of this depot."))
+    items = list(Item.objects.filter(active=True))
+    current = dict(MinimumLevel.objects.filter(depot=depot).values_list("item_id", "minimum"))
+    form = forms.MinimumsForm(request.POST or None, items=items, current=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = stock_actions.set_minimums(user, depot, form.values())
+        except ActionError as exc:
+            _attach(form, exc)
+        else:
+            messages.success(request, _("Minimum levels saved (%(n)s changed).") % {"n": changed})
+            return redirect("emergency:depot", code=depot.code)
+    usable = reserves.usable_on_hand([depot])
+    rows = [
+        (item, form[f"minimum_{item.code}"], usable.get((depot.pk, item.pk), 0)) for item in items
+    ]
+    context = {"depot": depot, "form": form, "rows": rows}
+    return render(request, "emergency/depot_minimums.html", context)
+
+
+@requires(rules.may_view_reserves)
+def item_list(request: AuthedRequest) -> HttpResponse:
+    context = {
+        "items": Item.objects.all(),
+        "may_manage": rules.may_manage_items(request.user),
+    }
+    return render(request, "emergency/item_list.html", context)
+
+
+@requires(rules.may_manage_items)
+def item_new(request: AuthedRequest) -> HttpResponse:
+    form = forms.ItemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            item = stock_actions.create_item(request.user, **_item_values(d), code=d["code"])
+        except ActionError as exc:
+            _attach(form, exc)
+        else:
+            messages.success(request, _("Item %(name)s added.") % {"name": item.name})
+            return redirect("emergency:items")
+    return render(request, "emergency/item_form.html", {"form": form, "item": None})
+
+
+@requires(rules.may_manage_items)
+def item_edit(request: AuthedRequest, code: str) -> HttpResponse:
+    item = get_object_or_404(Item, code=code)
+    initial = {
+        "name": item.name,
+        "unit": item.unit,
+        "category": item.category,
+        "shelf_life_days": item.shelf_life_days,
+        "daily_per_person": item.daily_per_person or None,
+        "one_per_household": item.one_per_household,
+    }
+    form = forms.ItemForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            stock_actions.update_item(request.user, item, **_item_values(form.cleaned_data))
+        except ActionError as exc:
+            _attach(form, exc)
+        else:
+            messages.success(request, _("Item saved."))
+            return redirect("emergency:items")
+    return render(request, "emergency/item_form.html", {"form": form, "item": item})
 
 
 @require_POST
@@ -749,6 +901,109 @@ def _move_form(request, keep, depots, fresh: bool = False):
         incidents=_open_incidents(request.user),
         prefix="mv",
     )
+
+
+def _depot_map(depots: list[Depot], rows) -> dict:
+    """GeoJSON of the depots for the overview map: one point per depot, coloured by its worst
+    state (below a minimum > expired or expiring within 30 days > fine), on the boundaries of
+    the places that own them (no map tiles). A depot without coordinates stands at its place's
+    centre, marked approximate; one with neither is left off and counted."""
+    worst: dict[int, str] = {}
+    for row in rows:
+        state = "low" if row.below_minimum else "expiring" if row.expiring_30 or row.expired else ""
+        if state == "low" or (state and worst.get(row.depot.pk) != "low"):
+            worst[row.depot.pk] = state
+    labels = {
+        "low": _("Below minimum"),
+        "expiring": _("Expiring or expired"),
+        "ok": _("Stock fine"),
+    }
+    features: list[dict] = []
+    unplaced = 0
+    places: dict[int, Place] = {}
+    for depot in depots:
+        lat, lng, approximate = depot.lat, depot.lng, False
+        if lat is None or lng is None:
+            lat, lng, approximate = depot.place.centre_lat, depot.place.centre_lng, True
+        if lat is None or lng is None:
+            unplaced += 1
+            continue
+        places[depot.place_id] = depot.place
+        status = worst.get(depot.pk) or "ok"
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lng, lat]},
+                "properties": {
+                    "code": depot.code,
+                    "name": depot.name,
+                    "kind": str(depot.get_kind_display()),
+                    "place": depot.place.name,
+                    "url": reverse("emergency:depot", args=[depot.code]),
+                    "status": status,
+                    "status_label": str(labels[status]),
+                    "approximate": approximate,
+                },
+            }
+        )
+    outlines = [
+        {"type": "Feature", "geometry": p.boundary, "properties": {"name": p.name}}
+        for p in places.values()
+        if p.boundary
+    ]
+    return {
+        "depots": {"type": "FeatureCollection", "features": features},
+        "outlines": {"type": "FeatureCollection", "features": outlines},
+        "unplaced": unplaced,
+        "labels": {k: str(v) for k, v in labels.items()},
+    }
+
+
+def _depot_places(user) -> list[Place]:
+    """Streets and communities where `user` may keep a depot."""
+    codes = rules.scope.jurisdiction_codes(user, rules.STOCK_KEEPERS)
+    places = Place.objects.filter(level__in=[PlaceLevel.STREET, PlaceLevel.COMMUNITY])
+    if codes is not None:
+        if not codes:
+            return []
+        condition = Q(pk__in=[])
+        for code in codes:
+            condition |= Q(code__startswith=code)
+        places = places.filter(condition)
+    return list(places.select_related("parent__parent").order_by("code")[:300])
+
+
+def _picker(places: list[Place]) -> dict:
+    """Outline and centre of each selectable place, for the location picker (no tiles)."""
+    return {
+        "places": {
+            p.code: {
+                "boundary": p.boundary,
+                "centre": [p.centre_lat, p.centre_lng] if p.centre_lat is not None else None,
+            }
+            for p in places[:120]
+        }
+    }
+
+
+def _place_choice(form, code: str) -> Place | None:
+    """The place picked in a depot form. Any existing place is passed on, so the action's own
+    scope check (not the list of choices) decides and names the field."""
+    place = Place.objects.filter(code=code).first()
+    if place is None:
+        form.add_error("place", _("Choose a street or community."))
+    return place
+
+
+def _item_values(d: dict) -> dict:
+    return {
+        "name": d["name"],
+        "unit": d["unit"],
+        "category": d["category"],
+        "shelf_life_days": d["shelf_life_days"],
+        "one_per_household": d["one_per_household"],
+        "daily_per_person": d["daily_per_person"] or 0,
+    }
 
 
 def _open_incidents(user):

@@ -141,7 +141,7 @@ class AnnualReport(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="annual_reports"
     )
     year = models.PositiveSmallIntegerField(_("year"))
-    summary = models.TextField(_("summary"))
+    summary = models.TextField(pgettext_lazy("commons", "summary"))
     members_count = models.PositiveIntegerField(_("members"), default=0)
     activities_count = models.PositiveIntegerField(_("activities"), default=0)
     submitted_by = models.ForeignKey(

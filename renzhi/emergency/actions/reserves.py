@@ -15,6 +15,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -31,6 +32,7 @@ from renzhi.emergency.models import (
     Distribution,
     Household,
     Item,
+    ItemCategory,
     MinimumLevel,
     MoveKind,
     RequestStatus,
@@ -58,7 +60,10 @@ __all__ = [
     "reject_request",
     "request_supplies",
     "set_minimum",
+    "set_minimums",
     "transfer",
+    "update_depot",
+    "update_item",
 ]
 
 MAX_QUANTITY = 10_000_000
@@ -89,34 +94,77 @@ def create_depot(
 ) -> Depot:
     if not rules.may_keep_stock(actor) or not _covers(actor, place):
         raise PermissionRefused(_("You may not add a depot here."), field="place")
-    errors = []
-    if kind not in DepotKind.values:
-        errors.append(FieldError("kind", ErrorCode.INVALID, _("Choose a kind of depot.")))
-    if not name.strip():
-        errors.append(FieldError("name", ErrorCode.REQUIRED, _("Enter a name.")))
-    if not code.strip():
-        errors.append(FieldError("code", ErrorCode.REQUIRED, _("Enter a code.")))
+    code = (code or "").strip()
+    errors = _depot_errors(name=name, kind=kind, place=place, lat=lat, lng=lng)
+    if not code:
+        errors.insert(0, FieldError("code", ErrorCode.REQUIRED, _("Enter a code.")))
     elif Depot.objects.filter(code=code).exists():
-        errors.append(FieldError("code", ErrorCode.DUPLICATE, _("This code is already used.")))
-    if place.level not in (PlaceLevel.STREET, PlaceLevel.COMMUNITY):
-        errors.append(
-            FieldError("place", ErrorCode.INVALID, _("A depot belongs to a street or community."))
-        )
+        errors.insert(0, _code_used())
     if errors:
         raise ActionError(errors=errors)
-    with transaction.atomic():
-        depot = Depot.objects.create(
-            code=code.strip(),
-            name=name.strip(),
-            kind=kind,
-            place=place,
-            address=address,
-            lat=lat,
-            lng=lng,
-            contact_phone=contact_phone,
-        )
-        audit.record(actor, "emergency.depot.create", depot, after={"place": place.code})
+    try:
+        with transaction.atomic():
+            depot = Depot.objects.create(
+                code=code,
+                name=name.strip(),
+                kind=kind,
+                place=place,
+                address=(address or "").strip(),
+                lat=lat,
+                lng=lng,
+                contact_phone=(contact_phone or "").strip(),
+            )
+            audit.record(actor, "emergency.depot.create", depot, after={"place": place.code})
+    except IntegrityError as exc:  # the same code saved at the same moment
+        raise ActionError(errors=[_code_used()]) from exc
     return depot
+
+
+def update_depot(
+    actor: User,
+    depot: Depot,
+    *,
+    name: str,
+    kind: str,
+    place: Place,
+    address: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
+) -> Depot:
+    """Change a depot's name, kind, owning place and location. The code stays: it is in links
+    and in stock-count spreadsheets. Moving it to another place needs both places in scope."""
+    if not rules.may_keep_depot(actor, depot):
+        raise PermissionRefused(_("You may not change this depot."))
+    if not _covers(actor, place):
+        raise PermissionRefused(_("You may not add a depot here."), field="place")
+    errors = _depot_errors(name=name, kind=kind, place=place, lat=lat, lng=lng)
+    if errors:
+        raise ActionError(errors=errors)
+    fields = {
+        "name": name.strip(),
+        "kind": kind,
+        "place_id": place.pk,
+        "address": (address or "").strip(),
+        "lat": lat,
+        "lng": lng,
+    }
+    with transaction.atomic():
+        locked = Depot.objects.select_for_update().select_related("place").get(pk=depot.pk)
+        before = {k: getattr(locked, k) for k in fields}
+        changed = {k: v for k, v in fields.items() if before[k] != v}
+        if changed:
+            for key, value in changed.items():
+                setattr(locked, key, value)
+            locked.save(update_fields=[k.removesuffix("_id") for k in changed])
+            audit.record(
+                actor,
+                "emergency.depot.update",
+                locked,
+                before={k: before[k] for k in changed},
+                after=changed,
+            )
+    locked.place = place
+    return locked
 
 
 def create_item(
@@ -130,43 +178,88 @@ def create_item(
     one_per_household: bool = False,
     daily_per_person=0,
 ) -> Item:
-    if not rules.may_keep_stock(actor):
+    if not rules.may_manage_items(actor):
         raise PermissionRefused(_("You may not add items."))
-    errors = []
-    if not code.strip():
-        errors.append(FieldError("code", ErrorCode.REQUIRED, _("Enter a code.")))
+    code = (code or "").strip()
+    errors = _item_errors(
+        name=name,
+        unit=unit,
+        category=category,
+        shelf_life_days=shelf_life_days,
+        daily_per_person=daily_per_person,
+    )
+    if not code:
+        errors.insert(0, FieldError("code", ErrorCode.REQUIRED, _("Enter a code.")))
     elif Item.objects.filter(code=code).exists():
-        errors.append(FieldError("code", ErrorCode.DUPLICATE, _("This code is already used.")))
-    if not name.strip():
-        errors.append(FieldError("name", ErrorCode.REQUIRED, _("Enter a name.")))
-    if not unit.strip():
-        errors.append(FieldError("unit", ErrorCode.REQUIRED, _("Enter a unit.")))
-    from renzhi.emergency.models import ItemCategory
-
-    if category not in ItemCategory.values:
-        errors.append(FieldError("category", ErrorCode.INVALID, _("Choose a category.")))
-    if shelf_life_days is not None and shelf_life_days <= 0:
-        errors.append(
-            FieldError("shelf_life_days", ErrorCode.INVALID, _("Shelf life must be positive."))
-        )
-    if daily_per_person is not None and float(daily_per_person) < 0:
-        errors.append(
-            FieldError("daily_per_person", ErrorCode.INVALID, _("A need cannot be negative."))
-        )
+        errors.insert(0, _code_used())
     if errors:
         raise ActionError(errors=errors)
-    with transaction.atomic():
-        item = Item.objects.create(
-            code=code.strip(),
-            name=name.strip(),
-            unit=unit.strip(),
-            category=category,
-            shelf_life_days=shelf_life_days,
-            one_per_household=one_per_household,
-            daily_per_person=daily_per_person or 0,
-        )
-        audit.record(actor, "emergency.item.create", item)
+    try:
+        with transaction.atomic():
+            item = Item.objects.create(
+                code=code,
+                name=name.strip(),
+                unit=unit.strip(),
+                category=category,
+                shelf_life_days=shelf_life_days,
+                one_per_household=one_per_household,
+                daily_per_person=daily_per_person or 0,
+            )
+            audit.record(actor, "emergency.item.create", item)
+    except IntegrityError as exc:
+        raise ActionError(errors=[_code_used()]) from exc
     return item
+
+
+def update_item(
+    actor: User,
+    item: Item,
+    *,
+    name: str,
+    unit: str,
+    category: str,
+    shelf_life_days: int | None = None,
+    one_per_household: bool = False,
+    daily_per_person=0,
+) -> Item:
+    """Change an item of the catalogue. Past distributions keep their own copy of the
+    one-per-household flag, and existing batches keep their expiry: only what is received or
+    handed out from now on follows the new values."""
+    if not rules.may_manage_items(actor):
+        raise PermissionRefused(_("You may not change items."))
+    errors = _item_errors(
+        name=name,
+        unit=unit,
+        category=category,
+        shelf_life_days=shelf_life_days,
+        daily_per_person=daily_per_person,
+    )
+    if errors:
+        raise ActionError(errors=errors)
+    fields = {
+        "name": name.strip(),
+        "unit": unit.strip(),
+        "category": category,
+        "shelf_life_days": shelf_life_days,
+        "one_per_household": bool(one_per_household),
+        "daily_per_person": Decimal(str(daily_per_person or 0)),
+    }
+    with transaction.atomic():
+        locked = Item.objects.select_for_update().get(pk=item.pk)
+        before = {k: getattr(locked, k) for k in fields}
+        changed = {k: v for k, v in fields.items() if before[k] != v}
+        if changed:
+            for key, value in changed.items():
+                setattr(locked, key, value)
+            locked.save(update_fields=list(changed))
+            audit.record(
+                actor,
+                "emergency.item.update",
+                locked,
+                before={k: str(before[k]) for k in changed},
+                after={k: str(v) for k, v in changed.items()},
+            )
+    return locked
 
 
 def set_minimum(actor: User, depot: Depot, item: Item, minimum: int) -> MinimumLevel | None:
@@ -188,6 +281,93 @@ def set_minimum(actor: User, depot: Depot, item: Item, minimum: int) -> MinimumL
             after={"item": item.code, "minimum": minimum},
         )
     return level
+
+
+def set_minimums(actor: User, depot: Depot, minimums: dict[Item, int | None]) -> int:
+    """Set the minimum levels of many items of one depot at once (the depot × item grid):
+    `None` or 0 removes a level. Every value is checked first, each error named
+    `minimum_<item code>`; then all are written in one transaction with one audit event.
+    Returns how many levels changed."""
+    _require_keeper(actor, depot)
+    errors = []
+    for item, minimum in minimums.items():
+        try:
+            _check_quantity(minimum or 0, allow_zero=True, field=f"minimum_{item.code}")
+        except ActionError as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ActionError(errors=errors)
+    changes: dict[str, int] = {}
+    with transaction.atomic():
+        Depot.objects.select_for_update().filter(pk=depot.pk).get()
+        current = {m.item_id: m for m in MinimumLevel.objects.filter(depot=depot)}
+        for item, minimum in minimums.items():
+            wanted = minimum or 0
+            level = current.get(item.pk)
+            if level is None and wanted == 0:
+                continue
+            if level is not None and level.minimum == wanted:
+                continue
+            if wanted == 0 and level is not None:
+                level.delete()
+            elif level is not None:
+                level.minimum = wanted
+                level.save(update_fields=["minimum"])
+            else:
+                MinimumLevel.objects.create(depot=depot, item=item, minimum=wanted)
+            changes[item.code] = wanted
+        if changes:
+            audit.record(actor, "emergency.stock.minimums", depot, after={"minimums": changes})
+    return len(changes)
+
+
+def _depot_errors(*, name: str, kind: str, place: Place, lat, lng) -> list[FieldError]:
+    errors = []
+    if not (name or "").strip():
+        errors.append(FieldError("name", ErrorCode.REQUIRED, _("Enter a name.")))
+    if kind not in DepotKind.values:
+        errors.append(FieldError("kind", ErrorCode.INVALID, _("Choose a kind of depot.")))
+    if place.level not in (PlaceLevel.STREET, PlaceLevel.COMMUNITY):
+        errors.append(
+            FieldError("place", ErrorCode.INVALID, _("A depot belongs to a street or community."))
+        )
+    if (lat is None) != (lng is None):
+        field = "lng" if lng is None else "lat"
+        errors.append(
+            FieldError(field, ErrorCode.REQUIRED, _("Enter both latitude and longitude, or none."))
+        )
+    if lat is not None and not -90 <= lat <= 90:
+        errors.append(FieldError("lat", ErrorCode.INVALID, _("Latitude lies between -90 and 90.")))
+    if lng is not None and not -180 <= lng <= 180:
+        errors.append(
+            FieldError("lng", ErrorCode.INVALID, _("Longitude lies between -180 and 180."))
+        )
+    return errors
+
+
+def _item_errors(
+    *, name: str, unit: str, category: str, shelf_life_days, daily_per_person
+) -> list[FieldError]:
+    errors = []
+    if not (name or "").strip():
+        errors.append(FieldError("name", ErrorCode.REQUIRED, _("Enter a name.")))
+    if not (unit or "").strip():
+        errors.append(FieldError("unit", ErrorCode.REQUIRED, _("Enter a unit.")))
+    if category not in ItemCategory.values:
+        errors.append(FieldError("category", ErrorCode.INVALID, _("Choose a category.")))
+    if shelf_life_days is not None and shelf_life_days <= 0:
+        errors.append(
+            FieldError("shelf_life_days", ErrorCode.INVALID, _("Shelf life must be positive."))
+        )
+    if daily_per_person is not None and float(daily_per_person) < 0:
+        errors.append(
+            FieldError("daily_per_person", ErrorCode.INVALID, _("A need cannot be negative."))
+        )
+    return errors
+
+
+def _code_used() -> FieldError:
+    return FieldError("code", ErrorCode.DUPLICATE, _("This code is already used."))
 
 
 # --- The ledger --------------------------------------------------------------------------------

@@ -459,7 +459,7 @@ class Shelter(models.Model):
     occupancy = models.PositiveIntegerField(_("occupancy"), default=0)
     # Codes from `renzhi.emergency.shelters.FACILITIES`.
     facilities = models.JSONField(_("facilities"), default=list, blank=True)
-    is_open = models.BooleanField(_("open"), default=True)
+    is_open = models.BooleanField(pgettext_lazy("emergency", "open"), default=True)
 
     class Meta:
         verbose_name = _("shelter")
@@ -513,7 +513,7 @@ class Review(models.Model):
     when the review was written (it must not drift when later data arrives)."""
 
     incident = models.OneToOneField(Incident, on_delete=models.PROTECT, related_name="review")
-    summary = models.TextField(_("summary"))
+    summary = models.TextField(pgettext_lazy("emergency", "summary"))
     lessons = models.TextField(_("lessons"))
     figures = models.JSONField(default=dict)
     written_by = models.ForeignKey(

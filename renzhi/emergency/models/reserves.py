@@ -126,7 +126,7 @@ class StockBatch(models.Model):
     batch_no = models.CharField(_("batch number"), max_length=40, blank=True, default="")
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     quantity = models.BigIntegerField(_("quantity"), default=0)
-    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    received_at = models.DateTimeField(pgettext_lazy("emergency", "received at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("stock batch")
@@ -321,7 +321,9 @@ class SupplyRequest(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.CharField(_("decision note"), max_length=300, blank=True)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
-    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    received_at = models.DateTimeField(
+        pgettext_lazy("emergency", "received at"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("supply request")

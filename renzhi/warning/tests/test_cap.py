@@ -100,7 +100,8 @@ def test_the_feed_lists_live_alerts_and_links_to_valid_xml(world, publish_flow, 
     xml = client.get(href.replace("http://testserver", ""))
     assert xml.status_code == 200
     SCHEMA.validate(xml.content.decode())
-    assert str(draft.pk) not in href
+    # The link names the live warning's alert, never the draft's (RZ-<district>-<pk>-<version>).
+    assert f"-{live.pk:06d}-" in href and f"-{draft.pk:06d}-" not in href
 
 
 def test_the_feed_needs_no_login_and_unknown_alerts_are_404(db, client):

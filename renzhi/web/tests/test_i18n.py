@@ -189,3 +189,19 @@ def test_action_errors_follow_the_language(world, client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     body = client.post("/users/new/", payload).content.decode()
     assert "The password must contain both letters and digits." in body
+
+
+def test_no_msgid_is_translated_two_ways():
+    """Django merges every catalogue into one: the project's wins, then apps in INSTALLED_APPS
+    order. A msgid two catalogues translate differently therefore shows the winner's words on
+    the loser's pages (a vote's "Resolved" as 已办结). Give such a msgid a context
+    (`pgettext("commons", "Resolved")`) or the same translation."""
+    seen: dict = {}
+    for po in ZH_POS:
+        for e in read_po(po):
+            if e.msgid:
+                seen.setdefault(e.key, {}).setdefault(e.msgstr[0], []).append(po.parts[-5])
+    clashes = {key: found for key, found in seen.items() if len(found) > 1}
+    assert not clashes, (
+        f"{len(clashes)} msgids translated differently, e.g. {list(clashes.items())[:5]}"
+    )
