@@ -358,3 +358,14 @@ def test_the_action_refuses_coordinates_out_of_range_by_field(depots):
     assert {e.field for e in refused.value.errors} == {"lat", "lng"}
     w.depot_a.refresh_from_db()
     assert (w.depot_a.name, w.depot_a.lat) == ("甲一社区储备点", None)
+
+
+def test_the_depot_page_links_its_keeper_to_edit_and_minimums_only(depots, client):
+    edit, minimums = "/emergency/depots/dep-a/edit/", "/emergency/depots/dep-a/minimums/"
+    client.force_login(depots.alice)
+    body = client.get("/emergency/depots/dep-a/").content.decode()
+    assert edit in body and minimums in body
+    client.force_login(depots.gina)
+    response = client.get("/emergency/depots/dep-a/")
+    body = response.content.decode() if response.status_code == 200 else ""
+    assert edit not in body and minimums not in body
