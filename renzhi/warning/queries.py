@@ -42,18 +42,22 @@ def awaiting_approval(user: User | None) -> QuerySet[Warning]:
 
 
 def warnings_for_resident(user: User | None) -> list[Warning]:
-    """Live warnings whose area contains the user's home (a resident's community)."""
+    """Live warnings whose area contains the user's home (a resident's community), with their
+    areas for the page that lists them."""
+    return list(warnings_near_home(user).prefetch_related("areas"))
+
+
+def warnings_near_home(user: User | None) -> QuerySet[Warning]:
+    """The same warnings without their areas: the banner on every page needs only headlines."""
     code = rules.home_code(user)
     if not code:
-        return []
+        return Warning.objects.none()
     prefixes = [code[:n] for n in (6, 9, 12, 15) if n <= len(code)]
-    now = timezone.now()
-    return list(
+    return (
         Warning.objects.filter(
-            status__in=LIVE_STATUSES, expires_at__gt=now, areas__code__in=prefixes
+            status__in=LIVE_STATUSES, expires_at__gt=timezone.now(), areas__code__in=prefixes
         )
         .distinct()
-        .prefetch_related("areas")
         .order_by("level", "-published_at")
     )
 

@@ -19,4 +19,4 @@ def warning_banner(context) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"warnings": []}
-    return {"warnings": queries.warnings_for_resident(user)}
+    return {"warnings": list(queries.warnings_near_home(user))}
