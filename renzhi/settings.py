@@ -159,8 +159,15 @@ RENZHI_WORKING_PERIODS = [("09:00", "12:00"), ("13:30", "17:30")]
 # --- Static / media -------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-MEDIA_URL = "/media/"
+MEDIA_URL = "/media/"  # never served: every file goes through a scoped view (core/uploads.py)
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Who sends a file once its view has checked the viewer's scope: "django" (the app streams it),
+# "nginx" (X-Accel-Redirect to the `internal` location RENZHI_FILE_ACCEL_PREFIX, which aliases
+# MEDIA_ROOT) or "sendfile" (X-Sendfile with the absolute path). See docs/security.md.
+RENZHI_FILE_SERVING = os.environ.get("RENZHI_FILE_SERVING", "django")
+RENZHI_FILE_ACCEL_PREFIX = os.environ.get("RENZHI_FILE_ACCEL_PREFIX", "/protected-media/")
+RENZHI_MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # per file
+RENZHI_MAX_IMAGE_PIXELS = int(os.environ.get("RENZHI_MAX_IMAGE_PIXELS", 40_000_000))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

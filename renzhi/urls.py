@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
@@ -19,5 +17,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cap/", include("renzhi.warning.urls_cap")),
     path("", include("renzhi.web.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Nothing under MEDIA_ROOT is served as such, not even with DEBUG: every stored file goes
+# through its app's view, which checks the viewer's scope (see renzhi/core/uploads.py).

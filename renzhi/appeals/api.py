@@ -26,6 +26,7 @@ from contextlib import contextmanager
 
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -75,7 +76,7 @@ from renzhi.appeals.schemas import (
     SubmitOut,
     TransferIn,
 )
-from renzhi.core import scope
+from renzhi.core import scope, uploads
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Place, Role, Unit, User
@@ -438,6 +439,22 @@ def list_appeals(request: AuthedRequest, filters: Query[queries.AppealFilter]):
 @router.get("/{tracking_no}", response=AppealDetailOut, summary="One appeal with its timeline")
 def detail(request: AuthedRequest, tracking_no: str):
     return _detail(request.auth, _get(request, tracking_no))
+
+
+@router.get(
+    "/{tracking_no}/photos/{number}",
+    summary="One photo of an appeal (the n-th, as in `attachments[].url`)",
+    response={200: None},
+    url_name="appeal_photo",
+)
+def photo(request: AuthedRequest, tracking_no: str, number: int, thumbnail: bool = False):
+    """The stored photo or its thumbnail, to those who may see the step it documents."""
+    att = queries.photo_for(request.auth, _get(request, tracking_no), number)
+    if att is None or (thumbnail and not att.thumbnail):
+        raise ActionError(_("No such photo."), field="number", code=ErrorCode.NOT_FOUND)
+    suffix = "-thumb" if thumbnail else ""
+    field = att.thumbnail if thumbnail else att.file
+    return uploads.serve(request, field, download_name=f"{tracking_no}-{number}{suffix}")
 
 
 @router.post("/{tracking_no}/accept", response=AppealDetailOut, summary="受理 Accept")
@@ -829,10 +846,10 @@ def _detail(user: User, a: Appeal) -> dict:
     staff = queries.is_staff_viewer(user)
     events = list(queries.timeline_for(user, a))
     shown_events = {e.pk for e in events}
+    every = list(a.attachments.order_by("id"))
+    numbers = {att.pk: n for n, att in enumerate(every, start=1)}  # as in the photo URLs
     attachments = [
-        att
-        for att in a.attachments.order_by("id")
-        if staff or att.event_id is None or att.event_id in shown_events
+        att for att in every if staff or att.event_id is None or att.event_id in shown_events
     ]
     extensions = (
         list(a.extensions.select_related("requested_by", "decided_by").order_by("id"))
@@ -853,14 +870,14 @@ def _detail(user: User, a: Appeal) -> dict:
         "dispatched_at": _local(a.dispatched_at),
         "signed_at": _local(a.signed_at),
         "closed_at": _local(a.closed_at),
-        "timeline": [_event(e, staff, user) for e in events],
-        "attachments": [_attachment(att) for att in attachments],
+        "timeline": [_event(e, staff, user, a, numbers) for e in events],
+        "attachments": [_attachment(a, att, numbers) for att in attachments],
         "actions": queries.allowed_actions(user, a, extensions=extensions),
         "extensions": [_extension(x) for x in extensions],
     }
 
 
-def _event(e: AppealEvent, staff: bool, viewer: User) -> dict:
+def _event(e: AppealEvent, staff: bool, viewer: User, a: Appeal, numbers: dict) -> dict:
     transition = states.TRANSITIONS.get(e.verb)
     label = EVENT_LABELS.get(e.verb) or (transition.label if transition else e.verb)
     event_actor, unit = e.actor, e.unit
@@ -885,7 +902,9 @@ def _event(e: AppealEvent, staff: bool, viewer: User) -> dict:
         "public": e.public,
         "unit_name": unit.name if unit is not None else None,
         "data": e.data if staff else {},
-        "attachments": [_attachment(att) for att in sorted(e.attachments.all(), key=_pk)],
+        "attachments": [
+            _attachment(a, att, numbers) for att in sorted(e.attachments.all(), key=_pk)
+        ],
     }
 
 
@@ -893,11 +912,13 @@ def _pk(obj) -> int:
     return obj.pk
 
 
-def _attachment(att: Attachment) -> dict:
+def _attachment(a: Appeal, att: Attachment, numbers: dict) -> dict:
+    """Links to the scoped photo view (never to MEDIA_ROOT, which nobody serves)."""
+    url = reverse("api:appeal_photo", args=[a.tracking_no, numbers[att.pk]])
     return {
         "id": att.pk,
-        "url": att.file.url,
-        "thumbnail_url": att.thumbnail.url if att.thumbnail else None,
+        "url": url,
+        "thumbnail_url": f"{url}?thumbnail=true" if att.thumbnail else None,
         "content_type": att.content_type,
         "size": att.size,
         "created_at": _local(att.created_at),

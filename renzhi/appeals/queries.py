@@ -15,6 +15,7 @@ from renzhi.appeals.models import (
     OPEN_STATES,
     Appeal,
     AppealEvent,
+    Attachment,
     Category,
     Channel,
     ExtensionRequest,
@@ -68,6 +69,20 @@ def timeline_for(user: User | None, appeal: Appeal) -> QuerySet[AppealEvent]:
     if is_staff_viewer(user):
         return events.order_by("at", "id")
     return events.filter(public=True).order_by("at", "id")
+
+
+def photo_for(user: User | None, appeal: Appeal, number: int) -> Attachment | None:
+    """The `number`-th photo of a visible appeal (1-based, in upload order, as in the photo
+    URLs), or None when there is none or it documents a step hidden from this viewer."""
+    if not 1 <= number <= 10_000:  # no OFFSET beyond what a database accepts
+        return None
+    found = list(appeal.attachments.select_related("event").order_by("id")[number - 1 : number])
+    if not found:
+        return None
+    att = found[0]
+    if att.event is not None and not att.event.public and not is_staff_viewer(user):
+        return None
+    return att
 
 
 def public_categories() -> QuerySet[Category]:

@@ -21,7 +21,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
 from django.forms import BaseForm
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -52,7 +52,7 @@ from renzhi.appeals.models import (
     State,
 )
 from renzhi.core import queries as core_queries
-from renzhi.core import scope
+from renzhi.core import scope, uploads
 from renzhi.core.errors import ActionError, ErrorCode
 from renzhi.core.models import Notification, Place, PlaceLevel, Role, Unit, User
 from renzhi.core.privacy import mask_phone
@@ -724,23 +724,12 @@ def photo(
 ) -> HttpResponseBase:
     """A photo of an appeal, to those who may see the step it documents."""
     appeal = _get_visible(request, tracking_no)
-    attachments = list(appeal.attachments.select_related("event").order_by("id"))
-    if not 1 <= number <= len(attachments):
-        raise Http404
-    att = attachments[number - 1]
-    staff = queries.is_staff_viewer(request.user)
-    if not staff and att.event is not None and not att.event.public:
+    att = queries.photo_for(request.user, appeal, number)
+    if att is None:
         raise Http404
     field = att.thumbnail if thumbnail and att.thumbnail else att.file
-    try:
-        handle = field.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle, content_type="image/jpeg" if field is att.thumbnail else att.content_type
-    )
-    patch_cache_control(response, private=True, max_age=3600)
-    return response
+    suffix = "-thumb" if field is att.thumbnail else ""
+    return uploads.serve(request, field, download_name=f"{tracking_no}-{number}{suffix}")
 
 
 @require_GET

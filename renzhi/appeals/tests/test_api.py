@@ -124,9 +124,15 @@ def test_a_resident_may_attach_photos_when_submitting(cases, api_client, media):
     assert response.status_code == 201, response.content
     body = response.json()
     assert len(body["attachments"]) == 2
-    assert body["attachments"][0]["url"].startswith("/media/appeals/")
-    assert body["attachments"][0]["thumbnail_url"].startswith("/media/appeals/thumbs/")
+    no = body["tracking_no"]
+    assert body["attachments"][1]["url"] == f"/api/appeals/{no}/photos/2"  # scoped, not /media/
+    assert body["attachments"][0]["thumbnail_url"] == f"/api/appeals/{no}/photos/1?thumbnail=true"
     assert body["timeline"][0]["attachments"]  # on the submit step
+    photo = api_client.get(body["attachments"][0]["url"])
+    assert (photo.status_code, photo["Content-Type"]) == (200, "image/png")
+    thumb = api_client.get(body["attachments"][0]["thumbnail_url"])
+    assert (thumb.status_code, thumb["Content-Type"]) == (200, "image/jpeg")
+    assert api_client.get(f"/api/appeals/{no}/photos/3").status_code == 404
 
 
 # --- The list -------------------------------------------------------------------------------
@@ -693,3 +699,15 @@ def test_someone_elses_message_is_not_found(two_appeals, api_client):
     as_user(api_client, w.charlie)
     assert api_client.post_json(f"/api/notifications/{theirs.pk}/read").status_code == 404
     assert Notification.objects.get(pk=theirs.pk).read_at is None
+
+
+def test_a_400_megapixel_png_is_a_400_on_photos_not_a_500(cases, api_client, media):
+    from renzhi.core.tests.upload_samples import png_bomb
+
+    as_user(api_client, cases.charlie)
+    response = api_client.post(
+        "/api/appeals/with-photos",
+        {"description": "路灯不亮", "lat": "39.92", "lng": "116.42", "photos": [png_bomb()]},
+    )
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["detail"]] == ["photos"]

@@ -15,6 +15,7 @@ from renzhi.appeals import actions
 from renzhi.appeals.attachments import MAX_BYTES
 from renzhi.appeals.models import State
 from renzhi.core.errors import ActionError, ErrorCode
+from renzhi.core.tests import upload_samples as samples
 
 S = State
 
@@ -110,7 +111,8 @@ def test_an_image_of_exactly_10_mb_is_accepted(flow, media):
     png = image_file("exact.png")
     padded = png.read() + b"\0" * (MAX_BYTES - png.size)  # bytes after IEND are ignored
     appeal = submit(flow, [SimpleUploadedFile("exact.png", padded)]).appeal
-    assert appeal.attachments.get().size == MAX_BYTES
+    attachment = appeal.attachments.get()  # stored re-encoded: the padding is gone
+    assert attachment.size == (media / attachment.file.name).stat().st_size < MAX_BYTES
 
 
 def test_ten_photos_are_refused(flow, media):
@@ -149,3 +151,33 @@ def test_a_bad_photo_on_a_progress_report_changes_nothing(flow, media):
         actions.progress(flow.erin, appeal, note="已到场", photos=[fake])
     assert refused.value.errors[0].field == "photos"
     assert flow.snapshot(appeal) == before and files_under(media) == []
+
+
+# --- Issue 14 #8 #9: names, metadata and bombs ----------------------------------------------
+
+
+def test_photos_and_thumbnails_are_stored_under_random_names(flow, media):
+    appeal = submit(flow, [image_file("张三家门口.png"), image_file("张三家门口.png")]).appeal
+    names = [n for a in appeal.attachments.all() for n in (a.file.name, a.thumbnail.name)]
+    assert len(set(names)) == 4
+    for name in names:
+        assert "张三" not in name and "thumb" not in name.rsplit("/", 1)[1]
+        assert len(name.rsplit("/", 1)[1].split(".")[0]) == 32  # 128 random bits
+
+
+def test_gps_and_camera_details_are_removed_from_stored_photos(flow, media):
+    appeal = submit(flow, [samples.jpeg_with_gps()]).appeal
+    attachment = appeal.attachments.get()
+    stored = (media / attachment.file.name).read_bytes()
+    assert b"HomeCam" not in stored
+    with Image.open(media / attachment.file.name) as image:
+        assert dict(image.getexif()) == {} and image.size == (40, 60)
+    assert attachment.size == len(stored)
+
+
+@pytest.mark.parametrize("side", [20_000, 13_000])
+def test_a_decompression_bomb_is_refused_under_photos_and_changes_nothing(flow, media, side):
+    errors = refused_submit(flow, [samples.png_bomb(side, side)], media)
+    assert [(e.field, e.message) for e in errors] == [
+        ("photos", "“bomb.png” has too many pixels (at most 40 megapixels).")
+    ]
