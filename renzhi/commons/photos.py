@@ -1,28 +1,21 @@
-"""Photos of activities and implementation progress: a real image of at most 10 MB."""
+"""Photos of activities and implementation progress, and organisation charters: checked by
+`renzhi.core.uploads` (kind by content, pixel cap, re-encoded without EXIF/GPS; charters PDF
+only), stored under random names and served by `views_files` within the object's scope."""
 
 from __future__ import annotations
 
 from django.core.files.uploadedfile import UploadedFile
-from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
-from renzhi.core.errors import ActionError
+from renzhi.core import uploads
 
-MAX_BYTES = 10 * 1024 * 1024
-FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+MAX_BYTES = uploads.DEFAULT_MAX_BYTES
 
 
-def check_photo(photo: UploadedFile, field: str) -> None:
-    if (photo.size or 0) > MAX_BYTES:
-        raise ActionError(_("The photo is larger than 10 MB."), field=field)
-    try:
-        photo.seek(0)
-        with Image.open(photo) as image:
-            fmt = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ActionError(_("This file is not an image."), field=field) from None
-    finally:
-        photo.seek(0)
-    if fmt not in FORMATS:
-        raise ActionError(_("Use a JPEG, PNG, WebP or GIF photo."), field=field)
+def check_photo(photo: UploadedFile, field: str) -> uploads.Upload:
+    """A JPEG, PNG, WebP or GIF photo of at most 10 MB, or an ActionError on `field`."""
+    return uploads.image(photo, field, max_bytes=MAX_BYTES)
+
+
+def check_charter(charter: UploadedFile, field: str = "charter") -> uploads.Upload:
+    """A charter is a PDF (whatever its name says) of at most 10 MB."""
+    return uploads.document(charter, field, kinds=(uploads.PDF,), max_bytes=MAX_BYTES)

@@ -4,6 +4,7 @@ of other people."""
 from __future__ import annotations
 
 from django.db.models import Avg, Count
+from django.urls import reverse
 
 from renzhi.commons.models import (
     Activity,
@@ -154,7 +155,9 @@ def proposal_detail(p: Proposal, viewer: User) -> dict:
                     {
                         "progress": u.progress,
                         "note": u.note,
-                        "photo": u.photo.url if u.photo else "",
+                        "photo": reverse("commons:progress_photo", args=[p.pk, u.pk])
+                        if u.photo
+                        else "",
                         "at": u.at,
                     }
                     for u in t.updates.all()

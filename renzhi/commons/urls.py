@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from renzhi.commons import views, views_deliberation, views_life
+from renzhi.commons import views, views_deliberation, views_files, views_life
 
 app_name = "commons"
 
@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.organisation_act,
         name="organisation_act",
     ),
+    path("organisations/<int:org_id>/charter/", views_files.charter, name="charter"),
     path("residences/", views.residences, name="residences"),
     path("residences/<int:residence_id>/verify/", views.residence_verify, name="residence_verify"),
     path("metrics/", views.metrics_page, name="metrics"),
@@ -27,6 +28,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views_deliberation.proposal_act,
         name="proposal_act",
     ),
+    path(
+        "proposals/<int:proposal_id>/progress/<int:update_id>/photo/",
+        views_files.progress_photo,
+        name="progress_photo",
+    ),
     path("activities/", views_life.activity_list, name="activities"),
     path("activities/new/", views_life.activity_new, name="activity_new"),
     path("activities/<int:activity_id>/", views_life.activity_detail, name="activity"),
@@ -35,6 +41,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path(
         "activities/<int:activity_id>/act/<str:verb>/", views_life.activity_act, name="activity_act"
+    ),
+    path(
+        "activities/<int:activity_id>/photos/<int:photo_id>/",
+        views_files.activity_photo,
+        name="activity_photo",
     ),
     path("training/", views_life.training_page, name="training"),
     path("training/new/", views_life.course_new, name="course_new"),

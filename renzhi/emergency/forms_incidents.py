@@ -85,7 +85,13 @@ class TaskForm(forms.Form):
 
 class ReportForm(forms.Form):
     note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
-    photo = forms.ImageField(label=_("Photo"), required=False)
+    # A plain file field: the action checks it through renzhi.core.uploads (kind by content,
+    # pixel cap before decoding), so a decompression bomb is refused there, by name.
+    photo = forms.FileField(
+        label=_("Photo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
     lat = forms.FloatField(required=False, widget=forms.HiddenInput)
     lng = forms.FloatField(required=False, widget=forms.HiddenInput)
     done = forms.BooleanField(label=_("The task is done"), required=False)

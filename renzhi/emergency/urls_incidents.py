@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("warnings/<int:warning_id>/activate/", v.warning_activate, name="warning_activate"),
     path("tasks/", v.my_tasks, name="tasks"),
     path("tasks/<int:pk>/", v.task_detail, name="task"),
+    path("tasks/<int:pk>/reports/<int:report_id>/photo/", v.task_report_photo, name="report_photo"),
     path("plans/", v.plan_list, name="plans"),
     path("plans/new/", v.plan_new, name="plan_new"),
     path("plans/<int:pk>/", v.plan_detail, name="plan"),

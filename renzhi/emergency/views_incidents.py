@@ -14,13 +14,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from renzhi.core import scope
+from renzhi.core import scope, uploads
 from renzhi.core.errors import ActionError
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Membership, Place, Role, Unit, User
@@ -451,6 +452,18 @@ def task_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "cancel_form": CancelForm(),
         },
     )
+
+
+@requires(rules.may_view_my_tasks)
+def task_report_photo(request: AuthedRequest, pk: int, report_id: int) -> HttpResponseBase:
+    """The photo of a check-in report, to those who may see its task (never from /media/)."""
+    task = tasks_for(request.user).filter(pk=pk).first()
+    if task is None:
+        raise Http404
+    report = task.reports.filter(pk=report_id).first()
+    if report is None or not report.photo:
+        raise Http404
+    return uploads.serve(request, report.photo, download_name=f"task-{task.pk}-{report.pk}")
 
 
 # --- Plans ------------------------------------------------------------------------------------

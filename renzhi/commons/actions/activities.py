@@ -28,7 +28,7 @@ from renzhi.commons.models import (
     SignupStatus,
 )
 from renzhi.commons.photos import check_photo
-from renzhi.core import audit, notify
+from renzhi.core import audit, notify, uploads
 from renzhi.core.errors import ErrorCode
 from renzhi.core.models import Place, PlaceLevel, User
 from renzhi.core.skills import record_hours
@@ -261,10 +261,10 @@ def cancel_activity(actor: User, activity: Activity, reason: str) -> Activity:
 def add_photo(actor: User, activity: Activity, photo: UploadedFile) -> ActivityPhoto:
     if not is_organiser(actor, activity):
         forbid(_("Only the organiser adds photos."), "photo")
-    check_photo(photo, "photo")
+    checked = check_photo(photo, "photo")
     with transaction.atomic():
         row = ActivityPhoto(activity=activity, uploaded_by=actor)
-        row.image.save(photo.name or "photo.jpg", photo, save=False)
+        uploads.store(row.image, checked)
         row.save()
         audit.record(actor, "commons.activity.photo", activity)
     return row

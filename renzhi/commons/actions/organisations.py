@@ -25,12 +25,12 @@ from renzhi.commons.models import (
     OrgMember,
     OrgStatus,
 )
-from renzhi.core import audit, notify
+from renzhi.commons.photos import check_charter
+from renzhi.core import audit, notify, uploads
 from renzhi.core.errors import ErrorCode
 from renzhi.core.models import Place, PlaceLevel, User
 
 S = OrgStatus
-MAX_CHARTER_BYTES = 10 * 1024 * 1024
 REVIEWABLE = {S.SUBMITTED, S.UNDER_REVIEW}
 
 
@@ -61,8 +61,7 @@ def file_organisation(
         forbid(_("You can file an organisation only in your own community."), "community")
     if kind not in OrgKind.values:
         refuse(_("Choose a kind of organisation."), "kind")
-    if charter is not None and (charter.size or 0) > MAX_CHARTER_BYTES:
-        refuse(_("The charter file is larger than 10 MB."), "charter")
+    checked_charter = check_charter(charter) if charter is not None else None
     fields = {
         "name": text(name, "name", max_length=100),
         "purpose": text(purpose, "purpose", max_length=4000),
@@ -82,8 +81,9 @@ def file_organisation(
             created_by=actor,
             **fields,
         )
-        if charter is not None:
-            org.charter.save(charter.name or "charter", charter, save=True)
+        if checked_charter is not None:
+            uploads.store(org.charter, checked_charter)
+            org.save(update_fields=["charter"])
         head = leader or actor
         OrgMember.objects.create(
             organisation=org,

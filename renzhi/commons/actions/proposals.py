@@ -36,7 +36,7 @@ from renzhi.commons.models import (
     Support,
     VoteStatus,
 )
-from renzhi.core import audit, notify
+from renzhi.core import audit, notify, uploads
 from renzhi.core.errors import ErrorCode
 from renzhi.core.models import Membership, Place, PlaceLevel, Role, User
 
@@ -347,10 +347,11 @@ def report_progress(
     if not 0 <= progress <= 100:
         refuse(_("Progress is a percentage from 0 to 100."), "progress")
     note = text(note, "note", max_length=2000, required=False)
+    checked = None
     if photo is not None:
         from renzhi.commons.photos import check_photo
 
-        check_photo(photo, "photo")
+        checked = check_photo(photo, "photo")
     with transaction.atomic():
         proposal = locked(task.proposal)
         if proposal.phase != P.IMPLEMENTING:
@@ -359,8 +360,8 @@ def report_progress(
         if task.done_at is not None:
             refuse(_("This task is already done."), "progress", ErrorCode.INVALID_STATE)
         update = ImplementationUpdate(task=task, actor=actor, progress=progress, note=note)
-        if photo is not None:
-            update.photo.save(photo.name or "photo.jpg", photo, save=False)
+        if checked is not None:
+            uploads.store(update.photo, checked)
         update.save()
         task.progress = progress
         task.done_at = timezone.now() if progress == 100 else None

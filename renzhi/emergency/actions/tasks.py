@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renzhi.core import audit, notify, scope
+from renzhi.core import audit, notify, scope, uploads
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
 from renzhi.core.models import Membership, Role, Unit, User
 from renzhi.emergency import rules
@@ -163,8 +163,12 @@ def report(
         lat is not None and lng is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180)
     ):
         errors.append(FieldError("lat", ErrorCode.INVALID, _("Invalid coordinates.")))
+    checked = None
     if photo is not None:
-        errors.extend(_photo_errors(photo))
+        try:
+            checked = uploads.image(photo, "photo", max_bytes=MAX_PHOTO_BYTES)
+        except ActionError as exc:
+            errors.extend(exc.errors)
     if errors:
         raise ActionError(errors=errors)
     if not rules.may_work_task(actor, task):
@@ -173,9 +177,8 @@ def report(
         locked = _lock(task, OPEN_TASK_STATUSES)
         now = timezone.now()
         entry = TaskReport(task=locked, author=actor, at=now, note=note, lat=lat, lng=lng)
-        if photo is not None:
-            photo.seek(0)
-            entry.photo.save(getattr(photo, "name", "photo.jpg"), photo, save=False)
+        if checked is not None:
+            uploads.store(entry.photo, checked)
         entry.save()
         before = locked.status
         locked.status = TaskStatus.DONE if done else TaskStatus.IN_PROGRESS
@@ -363,17 +366,3 @@ def _people_over(code: str, roles) -> list[User]:
             q, role__in=list(roles), user__is_active=True
         ).select_related("user")
     ]
-
-
-def _photo_errors(photo) -> list[FieldError]:
-    from PIL import Image, UnidentifiedImageError
-
-    if getattr(photo, "size", 0) > MAX_PHOTO_BYTES:
-        return [FieldError("photo", ErrorCode.INVALID, _("The photo is larger than 10 MB."))]
-    try:
-        photo.seek(0)
-        with Image.open(photo) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return [FieldError("photo", ErrorCode.INVALID, _("The file is not an image."))]
-    return []
