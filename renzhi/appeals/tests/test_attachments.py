@@ -181,3 +181,29 @@ def test_a_decompression_bomb_is_refused_under_photos_and_changes_nothing(flow, 
     assert [(e.field, e.message) for e in errors] == [
         ("photos", "“bomb.png” has too many pixels (at most 40 megapixels).")
     ]
+
+
+def test_scrub_uploads_re_encodes_photos_stored_before_the_gate(flow, media):
+    """Old originals kept their EXIF/GPS; the operator command rewrites them in place."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from renzhi.appeals.models import Attachment
+
+    appeal = submit(flow, []).appeal
+    old = Attachment(appeal=appeal, content_type="image/jpeg", size=1)
+    old.file.save("IMG_0001.jpg", samples.jpeg_with_gps(), save=False)  # as stored before
+    old.save()
+    html = Attachment(appeal=appeal, content_type="image/jpeg", size=1)
+    html.file.save("x.jpg", samples.named("x.jpg", samples.HTML), save=False)
+    html.save()
+    out = StringIO()
+    call_command("scrub_uploads", stdout=out)
+    assert b"HomeCam" in (media / old.file.name).read_bytes()  # a dry run changes nothing
+    call_command("scrub_uploads", "--apply", stdout=out)
+    assert b"HomeCam" not in (media / old.file.name).read_bytes()
+    with Image.open(media / old.file.name) as image:
+        assert dict(image.getexif()) == {}
+    assert f"refused: appeals.Attachment.file {html.file.name}" in out.getvalue()
+    assert "1 photos re-encoded" in out.getvalue()

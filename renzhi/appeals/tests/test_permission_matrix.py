@@ -244,3 +244,38 @@ def test_anonymous_reads_and_writes_nothing(matrix, api_client):
         assert api_client.get(url).status_code == 401, url
     for url in ["/api/appeals/", f"/api/appeals/{no}/comment", "/api/appeals/import"]:
         assert api_client.post_json(url, {"note": "x"}).status_code == 401, url
+
+
+@pytest.fixture
+def photos(matrix, settings, tmp_path):
+    """One photo on each appeal's submit step, stored as intake stores it."""
+    from renzhi.appeals.attachments import store_photos, validate_photos
+    from renzhi.core.tests.upload_samples import image
+
+    settings.MEDIA_ROOT = tmp_path
+    for appeal in (matrix.appeal_a, matrix.appeal_b):
+        event = appeal.events.filter(verb="submit").first()
+        store_photos(appeal, event, validate_photos([image()]), appeal.resident)
+    return matrix
+
+
+PHOTO_URLS = [
+    "/appeals/{key}/photos/1/",
+    "/appeals/{key}/photos/1/thumb/",
+    "/api/appeals/{key}/photos/1",
+    "/api/appeals/{key}/photos/1?thumbnail=true",
+]
+
+
+@pytest.mark.parametrize("username", USERS)
+@pytest.mark.parametrize("url", PHOTO_URLS)
+def test_photos_outside_the_scope_are_not_found(photos, api_client, username, url):
+    endpoint = DetailEndpoint("photo", url, sorted(photos.numbers.values()), lettered(photos, SEEN))
+    check_detail(api_client, photos, endpoint, username)
+
+
+def test_anonymous_gets_no_photo(photos, api_client):
+    for key in photos.numbers.values():
+        for url in PHOTO_URLS:
+            status = api_client.get(url.format(key=key)).status_code
+            assert status in (302, 401), (url, status)

@@ -328,3 +328,73 @@ def test_anonymous_is_refused_everywhere(matrix, api_client):
         "/api/commons/timebank/statement",
     ]:
         assert api_client.get(url).status_code == 401
+
+
+@pytest.fixture
+def files(matrix, settings, tmp_path):
+    """A charter on every organisation, a photo on every activity and a progress photo on every
+    proposal, stored the way the actions store them."""
+    from renzhi.commons.models import (
+        Activity,
+        ActivityPhoto,
+        ImplementationTask,
+        ImplementationUpdate,
+    )
+    from renzhi.core import uploads
+    from renzhi.core.tests import upload_samples as samples
+
+    w = matrix
+    settings.MEDIA_ROOT = tmp_path
+    photo = uploads.image(samples.image(), "photo")
+    pdf = uploads.document(samples.named("c.pdf", samples.PDF), "charter")
+    w.file_keys = {"charter": {}, "activity photo": {}, "progress photo": {}}
+    for letter, keys in w.keys.items():
+        org = Organisation.objects.get(pk=keys["org"])
+        uploads.store(org.charter, pdf)
+        org.save(update_fields=["charter"])
+        w.file_keys["charter"][f"{org.pk}/charter/"] = letter
+        if "activity" not in keys:
+            continue
+        row = ActivityPhoto(activity=Activity.objects.get(pk=keys["activity"]), uploaded_by=w.root)
+        uploads.store(row.image, photo)
+        row.save()
+        w.file_keys["activity photo"][f"{row.activity_id}/photos/{row.pk}/"] = letter
+        task = ImplementationTask.objects.create(
+            proposal=Proposal.objects.get(pk=keys["proposal"]), title="t", owner=w.root
+        )
+        update = ImplementationUpdate(task=task, actor=w.root, progress=10)
+        uploads.store(update.photo, photo)
+        update.save()
+        w.file_keys["progress photo"][f"{task.proposal_id}/progress/{update.pk}/photo/"] = letter
+    return w
+
+
+FILES = [
+    ("charter", "/commons/organisations/{key}", ORGS),
+    ("activity photo", "/commons/activities/{key}", PUBLIC),
+    ("progress photo", "/commons/proposals/{key}", PUBLIC),
+]
+
+
+@pytest.mark.parametrize("username", ALL_USERS)
+@pytest.mark.parametrize(("name", "url", "expect"), FILES)
+def test_every_stored_file_outside_the_scope_is_not_found(
+    files, client, username, name, url, expect
+):
+    """Every file-serving path of the commons: read exactly by who sees the object's page."""
+    w = files
+    keys = w.file_keys[name]
+    endpoint = DetailEndpoint(
+        name,
+        url,
+        list(keys),
+        {u: {k for k, x in keys.items() if x in seen} for u, seen in expect.items()},
+    )
+    check_detail(client, w, endpoint, username)
+
+
+def test_anonymous_gets_no_stored_file(files, client):
+    for name, url, _expect in FILES:
+        for key in files.file_keys[name]:
+            response = client.get(url.format(key=key))
+            assert response.status_code == 302 and "/login" in response["Location"], (name, key)

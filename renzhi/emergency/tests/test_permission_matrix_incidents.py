@@ -299,3 +299,35 @@ def test_checking_in_at_a_shelter_outside_the_scope_is_not_found(matrix, api_cli
             assert response.status_code == 404, (username, letter)
         else:
             assert response.status_code in (201, 403), (username, letter)
+
+
+@pytest.mark.parametrize("username", ALL_USERS)
+def test_report_photos_outside_the_scope_are_not_found(
+    matrix, client, settings, tmp_path, username
+):
+    """Every file-serving path of the app: a report photo is read exactly by who sees its task."""
+    from django.utils import timezone
+
+    from renzhi.core import uploads
+    from renzhi.core.tests.upload_samples import image
+    from renzhi.emergency.models import TaskReport
+
+    w = matrix
+    settings.MEDIA_ROOT = tmp_path
+    keys = {}
+    for letter in (A, B):
+        task = Task.objects.filter(incident_id=w.ids[letter]).order_by("pk").first()
+        report = TaskReport(task=task, author=w.alice, at=timezone.now(), note="到场")
+        uploads.store(report.photo, uploads.image(image(), "photo"))
+        report.save()
+        keys[f"{task.pk}/reports/{report.pk}/photo/"] = letter
+    endpoint = DetailEndpoint(
+        "report photo",
+        "/emergency/tasks/{key}",
+        list(keys),
+        {u: {k for k, x in keys.items() if x in seen} for u, seen in INCIDENTS.items()},
+    )
+    check_detail(client, w, endpoint, username)
+    client.logout()
+    for key in keys:
+        assert client.get(f"/emergency/tasks/{key}").status_code == 302  # to the login page
