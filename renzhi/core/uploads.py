@@ -215,7 +215,7 @@ def serve(
     filename = download_name or os.path.basename(name)
     if kind is not None and not filename.lower().endswith(kind.extension):
         filename = os.path.splitext(filename)[0] + kind.extension
-    response["Content-Disposition"] = content_disposition_header(not inline, filename)
+    response["Content-Disposition"] = content_disposition_header(not inline, filename) or ""
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     patch_cache_control(response, private=True, max_age=3600)
@@ -282,7 +282,7 @@ def _has_alpha(picture: Image.Image) -> bool:
 def _reencode(opened: Image.Image, kind: Kind) -> tuple[bytes, int, int]:
     """Write the decoded pixels again in the same format, orientation applied, no metadata."""
     picture = ImageOps.exif_transpose(opened) or opened
-    keep = {k: picture.info[k] for k in ("transparency", "icc_profile") if k in picture.info}
+    keep: dict = {k: picture.info[k] for k in ("transparency", "icc_profile") if k in picture.info}
     picture.info = keep
     if kind is JPEG and picture.mode not in ("RGB", "L"):
         picture = picture.convert("RGB")
