@@ -362,12 +362,23 @@ def create_user(
         actor, "user.create", candidate, after={"username": username, "phone": mask_phone(phone)}
     )
     if role:
-        grant_role(actor, candidate, role=role, place=place, unit=unit)
+        _grant_role(actor, candidate, role=role, place=place, unit=unit)
     return candidate
 
 
 @transaction.atomic
-def set_password(actor: User, user: User, password: str) -> None:
+def set_password(
+    actor: User, user: User, password: str, *, credential: ApiToken | None = None
+) -> None:
+    """A new password, set by the account itself or by an administrator who may manage it.
+
+    `credential` is the API token the request came with, if any: a token may not change a
+    password (a stolen token must not become a stolen account). The account's API tokens are
+    revoked, so a reset after a compromise locks out whoever held them; Django's session hash
+    ends its other browser sessions.
+    """
+    if credential is not None:
+        raise PermissionRefused(_("A password can only be changed from a signed-in browser."))
     if actor.pk != user.pk:
         _require_manage_user(actor, user)
     errors = _password_errors(password, user)
@@ -376,7 +387,8 @@ def set_password(actor: User, user: User, password: str) -> None:
     user = User.objects.select_for_update().get(pk=user.pk)
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit.record(actor, "user.set_password", user)
+    revoked = ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=timezone.now())
+    audit.record(actor, "user.set_password", user, after={"tokens_revoked": revoked})
 
 
 @transaction.atomic
@@ -402,6 +414,14 @@ def set_user_active(actor: User, user: User, active: bool) -> User:
 
 @transaction.atomic
 def grant_role(
+    actor: User, user: User, *, role: str, place: Place | None = None, unit: Unit | None = None
+) -> Membership:
+    """A further role for an account the actor may manage (wholly inside their jurisdiction)."""
+    _require_manage_user(actor, user)
+    return _grant_role(actor, user, role=role, place=place, unit=unit)
+
+
+def _grant_role(
     actor: User, user: User, *, role: str, place: Place | None = None, unit: Unit | None = None
 ) -> Membership:
     require(actor, Perm.MANAGE_USERS)
@@ -476,6 +496,7 @@ def revoke_role(actor: User, membership: Membership) -> None:
         .select_related("place", "unit", "user")
         .get(pk=membership.pk)
     )
+    _require_manage_user(actor, membership.user)
     if membership.place is not None:
         require(actor, Perm.MANAGE_USERS, membership.place)
     else:
@@ -507,6 +528,7 @@ def _already_holds_role() -> ActionError:
 
 
 def _require_manage_user(actor: User, user: User) -> None:
+    """The actor may manage `user`: global admin, or every role and home of `user` is inside."""
     require(actor, Perm.MANAGE_USERS)
     if is_global_admin(actor):
         return
@@ -534,8 +556,16 @@ def hash_token(raw: str) -> str:
 
 
 @transaction.atomic
-def issue_api_token(actor: User, name: str) -> tuple[ApiToken, str]:
-    """A new token for the actor's own account; the raw key is shown once and never stored."""
+def issue_api_token(
+    actor: User, name: str, *, credential: ApiToken | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for the actor's own account; the raw key is shown once and never stored.
+
+    `credential` is the API token the request came with: tokens come only from an interactive
+    session, so a leaked token cannot mint itself successors that outlive its revocation.
+    """
+    if credential is not None:
+        raise PermissionRefused(_("API tokens can only be issued from a signed-in browser."))
     require(actor, Perm.USE_API_TOKENS)
     name = (name or "").strip()
     if not name:

@@ -12,6 +12,7 @@ from ninja import Query, Router
 from ninja.pagination import paginate
 
 from renzhi.core import actions, geo, queries, scope, workdays
+from renzhi.core.apiauth import credential_of
 from renzhi.core.errors import ActionError, ErrorCode, PermissionRefused, fields_renamed
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import (
@@ -308,7 +309,7 @@ def revoke_role(request: AuthedRequest, membership_id: int):
 @router.post("/users/{user_id}/password", response={204: None})
 def set_password(request: AuthedRequest, user_id: int, payload: PasswordIn):
     user = request.auth if user_id == request.auth.id else _managed_user(request, user_id)
-    actions.set_password(request.auth, user, payload.password)
+    actions.set_password(request.auth, user, payload.password, credential=credential_of(request))
     return 204, None
 
 
@@ -330,7 +331,9 @@ def list_tokens(request: AuthedRequest):
     "/tokens", response={201: TokenCreatedOut}, summary="Issue a token (the key is shown once)"
 )
 def issue_token(request: AuthedRequest, payload: TokenIn):
-    token, raw = actions.issue_api_token(request.auth, payload.name)
+    token, raw = actions.issue_api_token(
+        request.auth, payload.name, credential=credential_of(request)
+    )
     return 201, {**TokenOut.from_orm(token).dict(), "key": raw}
 
 

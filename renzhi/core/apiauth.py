@@ -30,6 +30,7 @@ class TokenAuth(HttpBearer):
         if api_token.last_used_at is None or (now - api_token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         request.user = api_token.user
+        request.api_token = api_token  # actions refuse some verbs to a token (see credential_of)
         return api_token.user
 
 
@@ -66,6 +67,11 @@ class SessionUserAuth(SessionAuth):
             return None
         user = super().authenticate(request, key)
         return user if user is not None and user.is_active else None
+
+
+def credential_of(request) -> ApiToken | None:
+    """The API token a request authenticated with, or None for a browser session."""
+    return getattr(request, "api_token", None)
 
 
 api_auth = [TokenAuth(), TokenHeaderAuth(), SessionUserAuth()]
