@@ -7,6 +7,7 @@ ALLOWED_HOSTS  comma-separated
 DISPLAY_TIME_ZONE  display zone (default Asia/Shanghai); storage is always UTC
 """
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "axes",
     "renzhi.core",
     "renzhi.appeals",
     "renzhi.triage",
@@ -78,6 +80,9 @@ MIDDLEWARE = [
     "renzhi.core.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "renzhi.core.session_expiry.SessionExpiryMiddleware",
+    # Last: turns a lockout flagged during authentication into the localised lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "renzhi.urls"
@@ -142,6 +147,40 @@ if TESTING or env_bool(
 ):  # tests and the demo: hashing is not what we measure there
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_HTTPONLY = True
+# Residents may stay signed in for two weeks (Django's default); staff sessions end after
+# RENZHI_STAFF_IDLE_MINUTES without a request and RENZHI_SESSION_MAX_HOURS after sign-in
+# (renzhi.core.session_expiry).
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 14 * 24 * 3600))
+RENZHI_STAFF_IDLE_MINUTES = int(os.environ.get("RENZHI_STAFF_IDLE_MINUTES", 30))
+RENZHI_SESSION_MAX_HOURS = int(os.environ.get("RENZHI_SESSION_MAX_HOURS", 12))
+
+# Sign-in lockout (django-axes, see renzhi.core.signin_throttle): AXES_FAILURE_LIMIT failed
+# attempts lock the username and the client address for AXES_COOLOFF_TIME; an administrator
+# may unlock earlier (audited). The counters live in the database (stateless app servers).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("RENZHI_SIGNIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("RENZHI_SIGNIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = "renzhi.core.signin_throttle.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "renzhi.core.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "renzhi.web.views.locked_out"
+# A success must not wipe the address's failures (one valid account would reset the counter
+# of every account guessed from the same address); counters expire with the cool-off.
+AXES_RESET_ON_SUCCESS = False
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the audit chain already
+AXES_VERBOSE = False
+
+# Registration proves the phone with a texted code (renzhi.core.phone_codes): at most one code
+# a minute and RENZHI_PHONE_CODES_PER_NUMBER an hour per number, RENZHI_PHONE_CODES_PER_IP an
+# hour per client address. The SMS sender is the notification interface's (a logging stub here).
+RENZHI_SMS_SENDER = os.environ.get("RENZHI_SMS_SENDER", "renzhi.core.notify.SmsLogSender")
+RENZHI_PHONE_CODE_INTERVAL_SECONDS = int(os.environ.get("RENZHI_PHONE_CODE_INTERVAL_SECONDS", 60))
+RENZHI_PHONE_CODES_PER_NUMBER = int(os.environ.get("RENZHI_PHONE_CODES_PER_NUMBER", 5))
+RENZHI_PHONE_CODES_PER_IP = int(os.environ.get("RENZHI_PHONE_CODES_PER_IP", 20))
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 

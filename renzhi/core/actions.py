@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import re
 import secrets
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renzhi.core import audit, geo
+from renzhi.core import audit, geo, phone_codes, signin_throttle
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
 from renzhi.core.models import (
     CODE_LENGTH,
@@ -254,10 +256,42 @@ def create_unit(
 
 
 @transaction.atomic
+def request_registration_code(*, phone: str, ip: str | None = None) -> None:
+    """Registration step 1: text a one-time code to the number (see `phone_codes`).
+
+    The answer is the same whether or not the number is registered; only its owner learns
+    that, from the text. Rate-limited per number and per address (429).
+    """
+    phone = (phone or "").strip()
+    if not PHONE_RE.match(phone):
+        raise ActionError(_("Please enter an 11-digit mainland mobile number."), field="phone")
+    row = phone_codes.send_code(phone, ip=ip)
+    audit.record(
+        None,
+        "user.registration_code",
+        None,
+        object_type="core.phonecode",
+        object_id=str(row.pk),
+        label=mask_phone(phone),
+        after={"phone": mask_phone(phone)},
+    )
+
+
 def register_resident(
-    *, phone: str, password: str, display_name: str = "", home_place: Place | None = None
+    *,
+    phone: str,
+    code: str,
+    password: str,
+    display_name: str = "",
+    home_place: Place | None = None,
 ) -> User:
-    """Self-registration: the phone number becomes the username."""
+    """Registration step 2: the texted code proves the phone, which becomes the username.
+
+    The details are checked first (a typo in the password costs no attempt at the code); then
+    the code is redeemed in its own transaction, so a wrong guess is counted even though the
+    registration is refused. A registered number never receives a code, so it fails here like
+    any wrong code and its registration is not revealed.
+    """
     phone = (phone or "").strip()
     errors: list[FieldError] = []
     if not PHONE_RE.match(phone):
@@ -266,8 +300,6 @@ def register_resident(
                 "phone", ErrorCode.INVALID, _("Please enter an 11-digit mainland mobile number.")
             )
         )
-    elif User.objects.filter(username=phone).exists() or User.objects.filter(phone=phone).exists():
-        errors.append(_duplicate_phone().errors[0])
     if home_place is not None and home_place.level not in (PlaceLevel.COMMUNITY, PlaceLevel.GRID):
         errors.append(
             FieldError("home_place", ErrorCode.INVALID, _("Please choose your community."))
@@ -276,6 +308,19 @@ def register_resident(
     errors += _password_errors(password, candidate)
     if errors:
         raise ActionError(errors=errors)
+    if not phone_codes.redeem(phone, code):
+        raise ActionError(
+            _("The code is wrong or has expired. Check the text message or ask for a new code."),
+            field="code",
+        )
+    with transaction.atomic():
+        return _create_resident(candidate, password, home_place)
+
+
+def _create_resident(candidate: User, password: str, home_place: Place | None) -> User:
+    phone = candidate.username
+    if User.objects.filter(Q(username=phone) | Q(phone=phone)).exists():
+        raise _duplicate_phone()  # only after proving the phone: registered meanwhile
     candidate.home_place = home_place
     candidate.set_password(password)
     try:
@@ -362,12 +407,23 @@ def create_user(
         actor, "user.create", candidate, after={"username": username, "phone": mask_phone(phone)}
     )
     if role:
-        grant_role(actor, candidate, role=role, place=place, unit=unit)
+        _grant_role(actor, candidate, role=role, place=place, unit=unit)
     return candidate
 
 
 @transaction.atomic
-def set_password(actor: User, user: User, password: str) -> None:
+def set_password(
+    actor: User, user: User, password: str, *, credential: ApiToken | None = None
+) -> None:
+    """A new password, set by the account itself or by an administrator who may manage it.
+
+    `credential` is the API token the request came with, if any: a token may not change a
+    password (a stolen token must not become a stolen account). The account's API tokens are
+    revoked, so a reset after a compromise locks out whoever held them; Django's session hash
+    ends its other browser sessions.
+    """
+    if credential is not None:
+        raise PermissionRefused(_("A password can only be changed from a signed-in browser."))
     if actor.pk != user.pk:
         _require_manage_user(actor, user)
     errors = _password_errors(password, user)
@@ -376,7 +432,8 @@ def set_password(actor: User, user: User, password: str) -> None:
     user = User.objects.select_for_update().get(pk=user.pk)
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit.record(actor, "user.set_password", user)
+    revoked = ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=timezone.now())
+    audit.record(actor, "user.set_password", user, after={"tokens_revoked": revoked})
 
 
 @transaction.atomic
@@ -402,6 +459,14 @@ def set_user_active(actor: User, user: User, active: bool) -> User:
 
 @transaction.atomic
 def grant_role(
+    actor: User, user: User, *, role: str, place: Place | None = None, unit: Unit | None = None
+) -> Membership:
+    """A further role for an account the actor may manage (wholly inside their jurisdiction)."""
+    _require_manage_user(actor, user)
+    return _grant_role(actor, user, role=role, place=place, unit=unit)
+
+
+def _grant_role(
     actor: User, user: User, *, role: str, place: Place | None = None, unit: Unit | None = None
 ) -> Membership:
     require(actor, Perm.MANAGE_USERS)
@@ -476,6 +541,7 @@ def revoke_role(actor: User, membership: Membership) -> None:
         .select_related("place", "unit", "user")
         .get(pk=membership.pk)
     )
+    _require_manage_user(actor, membership.user)
     if membership.place is not None:
         require(actor, Perm.MANAGE_USERS, membership.place)
     else:
@@ -494,6 +560,43 @@ def revoke_role(actor: User, membership: Membership) -> None:
     membership.delete()
 
 
+@transaction.atomic
+def unlock_sign_in(actor: User, *, user: User | None = None, ip: str = "") -> int:
+    """Lift a sign-in lockout before its cool-off ends; returns the failure records cleared.
+
+    An account may be unlocked by whoever may manage it; an address (which may lock out many
+    people behind one gateway) only by a global administrator. Audited either way.
+    """
+    require(actor, Perm.MANAGE_USERS)
+    ip = (ip or "").strip()
+    if user is None and not ip:
+        raise ActionError(
+            _("Please name the account or the address to unlock."),
+            field="username",
+            code=ErrorCode.REQUIRED,
+        )
+    if user is not None:
+        _require_manage_user(actor, user)
+    if ip:
+        try:
+            ip = str(ipaddress.ip_address(ip))
+        except ValueError:
+            raise ActionError(_("Please enter a valid IP address."), field="ip") from None
+        if not is_global_admin(actor):
+            raise PermissionRefused(
+                _("Only a global administrator can unlock an address."), field="ip"
+            )
+    cleared = signin_throttle.unlock(username=user.username if user else None, ip=ip or None)
+    after = {"username": user.username if user else None, "ip": ip or None, "cleared": cleared}
+    if user is not None:
+        audit.record(actor, "auth.unlock", user, after=after)
+    else:
+        audit.record(
+            actor, "auth.unlock", None, object_type="core.user", object_id="", label=ip, after=after
+        )
+    return cleared
+
+
 def _duplicate_phone() -> ActionError:
     return ActionError(
         _("This phone number is already registered."), field="phone", code=ErrorCode.DUPLICATE
@@ -507,6 +610,7 @@ def _already_holds_role() -> ActionError:
 
 
 def _require_manage_user(actor: User, user: User) -> None:
+    """The actor may manage `user`: global admin, or every role and home of `user` is inside."""
     require(actor, Perm.MANAGE_USERS)
     if is_global_admin(actor):
         return
@@ -534,8 +638,16 @@ def hash_token(raw: str) -> str:
 
 
 @transaction.atomic
-def issue_api_token(actor: User, name: str) -> tuple[ApiToken, str]:
-    """A new token for the actor's own account; the raw key is shown once and never stored."""
+def issue_api_token(
+    actor: User, name: str, *, credential: ApiToken | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for the actor's own account; the raw key is shown once and never stored.
+
+    `credential` is the API token the request came with: tokens come only from an interactive
+    session, so a leaked token cannot mint itself successors that outlive its revocation.
+    """
+    if credential is not None:
+        raise PermissionRefused(_("API tokens can only be issued from a signed-in browser."))
     require(actor, Perm.USE_API_TOKENS)
     name = (name or "").strip()
     if not name:

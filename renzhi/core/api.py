@@ -11,9 +11,11 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
 
-from renzhi.core import actions, geo, queries, scope, workdays
+from renzhi.core import actions, geo, phone_codes, queries, scope, signin_throttle, workdays
+from renzhi.core.apiauth import credential_of
 from renzhi.core.errors import ActionError, ErrorCode, PermissionRefused, fields_renamed
 from renzhi.core.http import AuthedRequest
+from renzhi.core.middleware import client_ip
 from renzhi.core.models import (
     ApiToken,
     AuditEvent,
@@ -39,6 +41,8 @@ from renzhi.core.schemas import (
     PlaceIn,
     PlaceOut,
     PlacePatch,
+    RegisterCodeIn,
+    RegisterCodeOut,
     RegisterIn,
     RoleIn,
     TokenCreatedOut,
@@ -46,6 +50,8 @@ from renzhi.core.schemas import (
     TokenOut,
     UnitIn,
     UnitOut,
+    UnlockedOut,
+    UnlockIn,
     UserIn,
     UserOut,
 )
@@ -71,9 +77,25 @@ def me(request: AuthedRequest):
 
 
 @router.post(
-    "/auth/register", auth=None, response={201: MeOut}, summary="Resident self-registration"
+    "/auth/register/code",
+    auth=None,
+    response={202: RegisterCodeOut},
+    summary="Resident self-registration, step 1: text a one-time code to the phone",
+)
+def register_code(request: AuthedRequest, payload: RegisterCodeIn):
+    _refuse_locked_address(request)
+    actions.request_registration_code(phone=payload.phone, ip=client_ip(request))
+    return 202, {"detail": phone_codes.code_sent_message()}
+
+
+@router.post(
+    "/auth/register",
+    auth=None,
+    response={201: MeOut},
+    summary="Resident self-registration, step 2: the texted code and the account details",
 )
 def register(request: AuthedRequest, payload: RegisterIn):
+    _refuse_locked_address(request)
     home = None
     if payload.community_code:
         home = Place.objects.filter(code=payload.community_code).first()
@@ -81,13 +103,19 @@ def register(request: AuthedRequest, payload: RegisterIn):
             raise ActionError(
                 _("Unknown community code."), field="community_code", code=ErrorCode.NOT_FOUND
             )
-    with fields_renamed({"home_place": "community_code"}):
-        user = actions.register_resident(
-            phone=payload.phone,
-            password=payload.password,
-            display_name=payload.display_name,
-            home_place=home,
-        )
+    try:
+        with fields_renamed({"home_place": "community_code"}):
+            user = actions.register_resident(
+                phone=payload.phone,
+                code=payload.code,
+                password=payload.password,
+                display_name=payload.display_name,
+                home_place=home,
+            )
+    except ActionError as error:
+        if any(e.field == "code" for e in error.errors):
+            signin_throttle.record_failure(request, _REGISTRATION)
+        raise
     return 201, {
         "id": user.id,
         "username": user.username,
@@ -308,7 +336,7 @@ def revoke_role(request: AuthedRequest, membership_id: int):
 @router.post("/users/{user_id}/password", response={204: None})
 def set_password(request: AuthedRequest, user_id: int, payload: PasswordIn):
     user = request.auth if user_id == request.auth.id else _managed_user(request, user_id)
-    actions.set_password(request.auth, user, payload.password)
+    actions.set_password(request.auth, user, payload.password, credential=credential_of(request))
     return 204, None
 
 
@@ -316,6 +344,22 @@ def set_password(request: AuthedRequest, user_id: int, payload: PasswordIn):
 def set_active(request: AuthedRequest, user_id: int, payload: ActiveIn):
     user = actions.set_user_active(request.auth, _managed_user(request, user_id), payload.active)
     return UserOut.from_user(user, show_phone=True)
+
+
+@router.post(
+    "/users/{user_id}/unlock", response=UnlockedOut, summary="Lift an account's sign-in lockout"
+)
+def unlock_user(request: AuthedRequest, user_id: int):
+    return {"cleared": actions.unlock_sign_in(request.auth, user=_managed_user(request, user_id))}
+
+
+@router.post(
+    "/auth/unlock-address",
+    response=UnlockedOut,
+    summary="Lift an address's sign-in lockout (global administrators)",
+)
+def unlock_address(request: AuthedRequest, payload: UnlockIn):
+    return {"cleared": actions.unlock_sign_in(request.auth, ip=payload.ip)}
 
 
 # --- tokens ---------------------------------------------------------------------------------
@@ -330,7 +374,9 @@ def list_tokens(request: AuthedRequest):
     "/tokens", response={201: TokenCreatedOut}, summary="Issue a token (the key is shown once)"
 )
 def issue_token(request: AuthedRequest, payload: TokenIn):
-    token, raw = actions.issue_api_token(request.auth, payload.name)
+    token, raw = actions.issue_api_token(
+        request.auth, payload.name, credential=credential_of(request)
+    )
     return 201, {**TokenOut.from_orm(token).dict(), "key": raw}
 
 
@@ -444,6 +490,15 @@ def _place_and_unit(
         if unit is None:
             raise ActionError(_("Unknown unit code."), field="unit_code", code=ErrorCode.NOT_FOUND)
     return place, unit
+
+
+_REGISTRATION = signin_throttle.channel_credentials("registration")
+
+
+def _refuse_locked_address(request) -> None:
+    """Wrong registration codes count against the address like wrong passwords."""
+    if not signin_throttle.is_allowed(request, _REGISTRATION):
+        raise ActionError(signin_throttle.lockout_message(), code=ErrorCode.RATE_LIMITED)
 
 
 def _managed_user(request: AuthedRequest, user_id: int) -> User:

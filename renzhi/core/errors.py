@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     INVALID_STATE = "invalid_state"
     WEAK_PASSWORD = "weak_password"
     CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
 
 
 HTTP_STATUS = {
@@ -32,6 +33,7 @@ HTTP_STATUS = {
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.CONFLICT: 409,
     ErrorCode.INVALID_STATE: 409,
+    ErrorCode.RATE_LIMITED: 429,
 }
 
 

@@ -426,3 +426,31 @@ class ServiceHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.hours} h · {self.served_on}"
+
+
+class PhoneCode(models.Model):
+    """A one-time code texted to a phone number to prove it is the registrant's (issue 14 #6).
+
+    Only a keyed hash of the code is stored. A row with no hash records a text that told an
+    already registered number so instead of sending a code: it counts toward the rate limits
+    like any other, so the limits do not reveal who is registered.
+    """
+
+    phone = models.CharField(_("phone"), max_length=20)
+    code_hash = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phone code")
+        verbose_name_plural = _("phone codes")
+        indexes = [
+            models.Index(fields=["phone", "created_at"]),
+            models.Index(fields=["ip", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]} · {self.created_at:%Y-%m-%d %H:%M}"

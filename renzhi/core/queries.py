@@ -32,19 +32,42 @@ def units_for(user: User | None) -> QuerySet[Unit]:
 
 
 def users_for(user: User | None) -> QuerySet[User]:
-    """Accounts an administrator may manage: those with a role or home inside their jurisdiction."""
+    """Accounts an administrator may manage: those lying WHOLLY inside their jurisdiction.
+
+    Every membership (place-bound role, or unit whose places are all covered) and the home place
+    must fall inside one of the administrator's places. One role or a home inside is not enough:
+    otherwise a street administrator could take over a district leader who merely volunteers in
+    their street (issue 23 #1). A global administrator manages everyone.
+    """
     if not has_perm(user, Perm.MANAGE_USERS):
         return User.objects.none()
     codes = scope.jurisdiction_codes(user, roles_allowed=["admin"])
     if codes is None:
         return User.objects.all()
-    condition = Q(pk__in=[])
+    covered_place = Q(pk__in=[])
+    touches = Q(pk__in=[])
     for code in codes:
-        condition |= Q(home_place__code__startswith=code)
-        condition |= Q(
+        covered_place |= Q(code__startswith=code)
+        touches |= Q(home_place__code__startswith=code)
+        touches |= Q(
             pk__in=Membership.objects.filter(place__code__startswith=code).values("user_id")
         )
-        condition |= Q(
+        touches |= Q(
             pk__in=Membership.objects.filter(unit__places__code__startswith=code).values("user_id")
         )
-    return User.objects.filter(condition)
+    covered_places = Place.objects.filter(covered_place)
+    # A unit is covered when it serves at least one place and all its places are covered.
+    uncovered_units = Unit.objects.exclude(
+        pk__in=Unit.objects.filter(places__isnull=False)
+        .exclude(places__in=Place.objects.exclude(covered_place))
+        .values("pk")
+    )
+    outside = Membership.objects.filter(
+        Q(unit__isnull=True) & ~Q(place__in=covered_places)
+        | Q(place__isnull=True, unit__isnull=True)
+    ) | Membership.objects.filter(unit__in=uncovered_units)
+    return (
+        User.objects.filter(touches)
+        .exclude(pk__in=outside.values("user_id"))
+        .exclude(Q(home_place__isnull=False) & ~Q(home_place__in=covered_places))
+    )

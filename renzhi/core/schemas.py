@@ -134,8 +134,17 @@ class UserIn(Schema):
     unit_code: str | None = None
 
 
+class RegisterCodeIn(Schema):
+    phone: str
+
+
+class RegisterCodeOut(Schema):
+    detail: str
+
+
 class RegisterIn(Schema):
     phone: str
+    code: str
     password: str
     display_name: str = ""
     community_code: str | None = None
@@ -153,6 +162,14 @@ class PasswordIn(Schema):
 
 class ActiveIn(Schema):
     active: bool
+
+
+class UnlockIn(Schema):
+    ip: str
+
+
+class UnlockedOut(Schema):
+    cleared: int
 
 
 class TokenIn(Schema):

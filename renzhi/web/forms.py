@@ -36,11 +36,24 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
 
 
-class RegisterForm(forms.Form):
+class RegisterPhoneForm(forms.Form):
+    """Registration step 1: the number to text a code to."""
+
     phone = forms.CharField(
         label=_("Mobile number"),
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+    )
+
+
+class RegisterForm(forms.Form):
+    """Registration step 2: the texted code and the account details (the phone is the
+    session's, from step 1)."""
+
+    code = forms.CharField(
+        label=_("Code from the text message"),
+        max_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
     display_name = forms.CharField(label=_("Your name"), max_length=50, required=False)
     home_place = forms.ChoiceField(label=_("Community"))

@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("register/", views.register, name="register"),
+    path("register/confirm/", views.register_confirm, name="register_confirm"),
     path("places/", views.places, name="places"),
     path("units/", views.units, name="units"),
     path("users/", views.users, name="users"),
@@ -22,6 +23,7 @@ urlpatterns = [
     ),
     path("users/<int:user_id>/active/", views.user_set_active, name="user_set_active"),
     path("users/<int:user_id>/password/", views.user_set_password, name="user_set_password"),
+    path("users/<int:user_id>/unlock/", views.user_unlock, name="user_unlock"),
     path("calendar/", views.calendar, name="calendar"),
     path(
         "calendar/overrides/<str:date>/remove/",

@@ -14,7 +14,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,9 +23,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from renzhi.core import actions, queries, scope, workdays
-from renzhi.core.errors import ActionError
+from renzhi.core import actions, phone_codes, queries, scope, signin_throttle, workdays
+from renzhi.core.errors import ActionError, ErrorCode
 from renzhi.core.http import AuthedRequest
+from renzhi.core.middleware import client_ip
 from renzhi.core.models import (
     ApiToken,
     AuditEvent,
@@ -66,27 +67,90 @@ login_view = LoginView.as_view()
 logout_view = auth_views.LogoutView.as_view()
 
 
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: the sign-in page again, with a localised lockout message (429).
+
+    Serves the login form and `/django-admin/` alike, so a locked account reads the same
+    message wherever it tried; the password, right or wrong, was not checked. The API (a token
+    guessed once too often) gets its usual error shape.
+    """
+    message = signin_throttle.lockout_message()
+    if request.path.startswith("/api/"):
+        error = ActionError(message, code=ErrorCode.RATE_LIMITED)
+        return JsonResponse(error.as_dict(), status=error.status)
+    form = forms.LoginForm(request, data=None)
+    if credentials and credentials.get("username"):
+        form.initial["username"] = credentials["username"]
+    return render(
+        request,
+        "web/login.html",
+        {"form": form, "locked_out": message},
+        status=429,
+    )
+
+
+REGISTER_PHONE = "renzhi_register_phone"
+REGISTRATION = signin_throttle.channel_credentials("registration")
+
+
 def register(request: HttpRequest) -> HttpResponse:
-    """Resident self-registration: the phone number becomes the username."""
+    """Resident self-registration, step 1: text a one-time code to the phone number.
+
+    The same answer whether or not the number is registered (issue 14 #6); the text tells its
+    owner which.
+    """
     if request.user.is_authenticated:
         return redirect("web:home")
+    form = forms.RegisterPhoneForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not signin_throttle.is_allowed(request, REGISTRATION):
+            form.add_error(None, signin_throttle.lockout_message())
+            return render(request, "web/register.html", {"form": form}, status=429)
+        phone = form.cleaned_data["phone"].strip()
+        try:
+            actions.request_registration_code(phone=phone, ip=client_ip(request))
+        except ActionError as error:
+            forms.show_errors(form, error)
+        else:
+            request.session[REGISTER_PHONE] = phone
+            messages.info(request, phone_codes.code_sent_message())
+            return redirect("web:register_confirm")
+    return render(request, "web/register.html", {"form": form})
+
+
+def register_confirm(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code from the text and the account details; signs the resident in."""
+    if request.user.is_authenticated:
+        return redirect("web:home")
+    phone = request.session.get(REGISTER_PHONE)
+    if not phone:
+        return redirect("web:register")
     form = forms.RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not signin_throttle.is_allowed(request, REGISTRATION):
+            form.add_error(None, signin_throttle.lockout_message())
+            return render(
+                request, "web/register_confirm.html", {"form": form, "phone": phone}, status=429
+            )
         data = form.cleaned_data
         try:
             user = actions.register_resident(
-                phone=data["phone"],
+                phone=phone,
+                code=data["code"],
                 password=data["password"],
                 display_name=data["display_name"],
                 home_place=data["home_place"],
             )
         except ActionError as error:
+            if any(e.field == "code" for e in error.errors):
+                signin_throttle.record_failure(request, REGISTRATION)
             forms.show_errors(form, error)
         else:
+            request.session.pop(REGISTER_PHONE, None)
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome! Your resident account is ready."))
             return redirect("web:home")
-    return render(request, "web/register.html", {"form": form})
+    return render(request, "web/register_confirm.html", {"form": form, "phone": phone})
 
 
 # --- Home -----------------------------------------------------------------------------------
@@ -360,6 +424,20 @@ def user_set_password(request: AuthedRequest, user_id: int) -> HttpResponse:
     return _user_page(request, account, password_form=form)
 
 
+@require_POST
+@requires(Perm.MANAGE_USERS)
+def user_unlock(request: AuthedRequest, user_id: int) -> HttpResponse:
+    """Lift the account's sign-in lockout now (audited), instead of waiting for the cool-off."""
+    account = _managed_user(request, user_id)
+    try:
+        actions.unlock_sign_in(request.user, user=account)
+    except ActionError as error:
+        _flash_errors(request, error)
+    else:
+        messages.success(request, _("Sign-in unlocked."))
+    return _back_to_user(request, account)
+
+
 def _user_page(request: AuthedRequest, account: User, *, role_form=None, password_form=None):
     memberships = [
         {
@@ -380,6 +458,8 @@ def _user_page(request: AuthedRequest, account: User, *, role_form=None, passwor
             "role_form": role_form or forms.GrantRoleForm(**_role_options(request.user)),
             "password_form": password_form or forms.PasswordForm(),
             "is_self": account.pk == request.user.pk,
+            "sign_in_failures": signin_throttle.failures_for(account.username),
+            "sign_in_locked": signin_throttle.is_username_locked(account.username),
         },
     )
 

@@ -25,6 +25,7 @@ from renzhi.core.models import (
     Unit,
     User,
 )
+from renzhi.core.tests.codes import live_code
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 MODELS = [Place, Unit, User, Membership, ApiToken, CalendarOverride, AuditEvent]
@@ -309,6 +310,7 @@ def test_a_too_weak_password_is_refused_at_registration(world, password):
     run = partial(
         actions.register_resident,
         phone="13900000021",
+        code=live_code("13900000021"),
         password=password,
         home_place=world.community_a,
     )
@@ -333,8 +335,11 @@ def test_a_weak_password_change_is_refused_and_the_old_one_still_works(world):
 
 
 def test_a_phone_number_already_registered_is_refused_at_registration(world):
-    run = partial(actions.register_resident, phone="13800000003", password="Home2026safe")
-    assert_refused(run, "phone", ErrorCode.DUPLICATE)
+    """No code was ever texted to a registered number: refused like a wrong code, unrevealed."""
+    run = partial(
+        actions.register_resident, phone="13800000003", code="123456", password="Home2026safe"
+    )
+    assert_refused(run, "code", ErrorCode.INVALID)
 
 
 def test_a_phone_number_already_used_is_refused_for_a_new_user(world):
@@ -352,7 +357,7 @@ def test_a_phone_number_already_used_is_refused_for_a_new_user(world):
     "phone", ["1380000000", "138000000011", "23800000000", "12800000000", "138-0000-0001", "phone"]
 )
 def test_a_malformed_phone_number_is_refused(world, phone):
-    run = partial(actions.register_resident, phone=phone, password="Home2026safe")
+    run = partial(actions.register_resident, phone=phone, code="123456", password="Home2026safe")
     assert_refused(run, "phone", ErrorCode.INVALID)
 
 
@@ -360,6 +365,7 @@ def test_a_home_that_is_not_a_community_or_grid_is_refused(world):
     run = partial(
         actions.register_resident,
         phone="13900000021",
+        code=live_code("13900000021"),
         password="Home2026safe",
         home_place=world.street_a,
     )
@@ -431,7 +437,10 @@ def test_each_successful_action_writes_exactly_one_audit_event(world):
     resident, event = _one_event(
         "user.register",
         lambda: actions.register_resident(
-            phone="13900000012", password="Home2026safe", home_place=world.community_a
+            phone="13900000012",
+            code=live_code("13900000012"),
+            password="Home2026safe",
+            home_place=world.community_a,
         ),
     )
     assert event.actor == resident
@@ -591,14 +600,19 @@ def test_the_roles_api_refuses_adam_in_street_b(world, api_client):
         ({"password": "20260214123"}, "password", "weak_password"),
         ({"password": "password1"}, "password", "weak_password"),
         ({"password": "Renzhiabcdef"}, "password", "weak_password"),
-        ({"phone": "13800000003"}, "phone", "duplicate"),
+        ({"phone": "13800000003"}, "code", "invalid"),
         ({"phone": "2380000000"}, "phone", "invalid"),
         ({"community_code": "110105001"}, "community_code", "invalid"),
     ],
 )
 def test_registration_refuses_bad_input_with_400(db, world, api_client, change, field, code):
+    payload = {
+        "phone": "13900000021",
+        "code": live_code("13900000021"),
+        "password": "Home2026safe",
+        "community_code": "110105001001",
+    }
     before = counts()
-    payload = {"phone": "13900000021", "password": "Home2026safe", "community_code": "110105001001"}
     response = api_client.post_json("/api/auth/register", payload | change)
     assert assert_api_refused(response, 400, field, before)["code"] == code
 
@@ -606,7 +620,12 @@ def test_registration_refuses_bad_input_with_400(db, world, api_client, change, 
 def test_registration_through_the_api_writes_one_event_and_masks_the_phone(world, api_client):
     response = api_client.post_json(
         "/api/auth/register",
-        {"phone": "13900000021", "password": "Home2026safe", "community_code": "110105001001"},
+        {
+            "phone": "13900000021",
+            "code": live_code("13900000021"),
+            "password": "Home2026safe",
+            "community_code": "110105001001",
+        },
     )
 
     assert response.status_code == 201

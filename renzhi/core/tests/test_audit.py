@@ -21,11 +21,13 @@ import pytest
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
+from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
 
 from renzhi.core import audit
 from renzhi.core.models import AuditEvent, AuditHead, User
+from renzhi.core.tests.codes import live_code
 
 # Extra WSGI environ for the test client (typed like its `**extra: Any`).
 REMOTE: dict[str, Any] = {"REMOTE_ADDR": "203.0.113.7", "HTTP_USER_AGENT": "RenzhiTest/1.0 (审计)"}
@@ -102,7 +104,12 @@ def build_chain_through_the_api(world, api_client) -> list[AuditEvent]:
     ok(
         Client().post(
             "/api/auth/register",
-            {"phone": "13900000012", "password": "Home2026safe", "community_code": "110105001001"},
+            {
+                "phone": "13900000012",
+                "code": live_code("13900000012"),
+                "password": "Home2026safe",
+                "community_code": "110105001001",
+            },
             content_type="application/json",
             **REMOTE,
         )
@@ -435,8 +442,8 @@ def test_a_failed_login_for_an_unknown_name_is_audited(db):
 def test_test_client_logins_are_audited_too(world):
     client = Client()
 
-    assert client.login(username="bob", password=world.password)
-    assert not client.login(username="bob", password="not-his-Passw0rd")
+    assert client.login(request=HttpRequest(), username="bob", password=world.password)
+    assert not client.login(request=HttpRequest(), username="bob", password="not-his-Passw0rd")
 
     verbs = list(AuditEvent.objects.order_by("seq").values_list("verb", "actor_id"))
     assert verbs == [("auth.login", world.bob.id), ("auth.login_failed", None)]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 
 from renzhi.core.models import CalendarOverride, User
 from renzhi.core.privacy import mask_id_number, mask_phone
+from renzhi.core.tests.codes import live_code
 
 CSRF_SECRET = "Rz" * 16  # 32 characters from the alphabet Django's CSRF tokens use
 
@@ -110,11 +112,16 @@ def test_a_logged_out_session_stops_working(world):
 def test_a_resident_logs_in_with_the_phone_number_as_username(world, api_client):
     api_client.post_json(
         "/api/auth/register",
-        {"phone": "13900000021", "password": "Home2026safe", "community_code": "110105001001"},
+        {
+            "phone": "13900000021",
+            "code": live_code("13900000021"),
+            "password": "Home2026safe",
+            "community_code": "110105001001",
+        },
     )
     client = Client()
 
-    assert client.login(username="13900000021", password="Home2026safe")
+    assert client.login(request=HttpRequest(), username="13900000021", password="Home2026safe")
     assert client.get("/api/me").json()["roles"] == ["resident"]
 
 

@@ -10,6 +10,7 @@ import pytest
 import shapely
 from django.contrib.auth import password_validation
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.test import Client
 from django.utils import translation
 from shapely.geometry import shape
@@ -234,9 +235,13 @@ def test_each_printed_demo_user_can_log_in(loaded):
     assert 15 <= len(usernames) <= 25
     assert {"admin", "leader", "dispatcher1", "resident1"} <= set(usernames)
     for username in usernames:
-        assert Client().login(username=username, password=demo.DEMO_PASSWORD), username
+        assert Client().login(
+            request=HttpRequest(), username=username, password=demo.DEMO_PASSWORD
+        ), username
     resident = User.objects.exclude(username__in=_demo_usernames()).first()
-    assert Client().login(username=resident.phone, password=demo.DEMO_PASSWORD)
+    assert Client().login(
+        request=HttpRequest(), username=resident.phone, password=demo.DEMO_PASSWORD
+    )
 
 
 def test_list_users_names_every_demo_account(db):
