@@ -693,3 +693,17 @@ def test_someone_elses_message_is_not_found(two_appeals, api_client):
     as_user(api_client, w.charlie)
     assert api_client.post_json(f"/api/notifications/{theirs.pk}/read").status_code == 404
     assert Notification.objects.get(pk=theirs.pk).read_at is None
+
+
+def test_publication_on_open311_is_off_unless_the_resident_consents(cases, api_client):
+    as_user(api_client, cases.charlie)
+    private = api_client.post_json("/api/appeals/", LIFT | {"idempotency_key": "p-1"})
+    public = api_client.post_json(
+        "/api/appeals/", LIFT | {"idempotency_key": "p-2", "public": True}
+    )
+    assert (private.status_code, public.status_code) == (201, 201)
+    flags = {a.tracking_no: a.public for a in Appeal.objects.all()}
+    assert flags == {private.json()["tracking_no"]: False, public.json()["tracking_no"]: True}
+    detail = api_client.get(f"/api/appeals/{public.json()['tracking_no']}").json()
+    assert detail["public"] is True
+    assert len({a.public_id for a in Appeal.objects.all()}) == 2
