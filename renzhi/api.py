@@ -44,6 +44,13 @@ def _schema_message(err: dict) -> str:
         return _("This field is required.")
     if kind.startswith("int_"):
         return _("Please enter a whole number.")
+    limits = err.get("ctx") or {}
+    if kind in ("less_than_equal", "less_than"):  # e.g. a page number past core.pagination's bound
+        bound = limits.get("le", limits.get("lt"))
+        return _("Please enter a value of at most %(limit)s.") % {"limit": bound}
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = limits.get("ge", limits.get("gt"))
+        return _("Please enter a value of at least %(limit)s.") % {"limit": bound}
     if kind.startswith("float_") or kind.startswith("decimal_"):
         return _("Please enter a number.")
     if kind.startswith("bool_"):

@@ -248,6 +248,9 @@ RENZHI_PERIODIC_TASKS = {
 # Intake plug point of the appeals app (see renzhi.appeals.actions.cases._intake_triage):
 # classification, urgency and near-duplicates of each new appeal by the triage app.
 RENZHI_INTAKE_TRIAGE = "renzhi.triage.intake.on_intake"
+# The scoped hot-issue lookup behind `?hot_issue=<id>` pre-fills (warning, emergency, commons):
+# (user, id) -> HotIssue | None, None when the user may not see it.
+RENZHI_HOT_ISSUE_LOOKUP = "renzhi.triage.queries.hot_issue_for"
 
 # --- Warnings, CAP and Open311: public identity and distribution ---------------------------
 # The address residents and partners reach this server at (CAP alert links, the Atom feed).

@@ -34,7 +34,7 @@ from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from renzhi.appeals import actions, excel, queries, states
+from renzhi.appeals import actions, excel, phone_reads, queries, states
 from renzhi.appeals.actions import config as config_actions
 from renzhi.appeals.actions import imports as import_actions
 from renzhi.appeals.models import (
@@ -76,7 +76,7 @@ from renzhi.appeals.schemas import (
     SubmitOut,
     TransferIn,
 )
-from renzhi.core import scope, uploads
+from renzhi.core import read_audit, scope, uploads
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Place, Role, Unit, User
@@ -171,7 +171,9 @@ def export(request: AuthedRequest, filters: Query[queries.AppealFilter]):
         )
     user = request.auth
     rows = qs.values(*EXPORT_FIELDS).iterator(chunk_size=2000)
-    stream = excel.write_xlsx(_export_columns(user), rows, title=_("Appeals"))
+    unmasked: list[int] = []
+    stream = excel.write_xlsx(_export_columns(user, unmasked), rows, title=_("Appeals"))
+    phone_reads.record_many(user, unmasked, read_audit.reason_of(request))
     stamp = timezone.now().astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M")
     return FileResponse(
         stream,
@@ -258,6 +260,7 @@ def create_category(request: AuthedRequest, payload: CategoryIn):
         keywords=payload.keywords,
         description=payload.description,
         public=payload.public,
+        open311_public=payload.open311_public,
         sort=payload.sort,
     )
     return 201, _category(category)
@@ -430,7 +433,12 @@ def list_appeals(request: AuthedRequest, filters: Query[queries.AppealFilter]):
     """Full-text-ish search `q` uses icontains over description, title, address and tracking
     number; on PostgreSQL a pg_trgm GIN index on those columns would make it fast at scale."""
     qs = _with_related(queries.filter_appeals(request.auth, filters))
-    return _Rows(qs, lambda a: _summary(request.auth, a))
+    reason = read_audit.reason_of(request)
+    return _Rows(
+        qs,
+        lambda a: _summary(request.auth, a),
+        on_page=lambda page: phone_reads.record_many(request.auth, page, reason),
+    )
 
 
 # === One appeal =============================================================================
@@ -438,7 +446,9 @@ def list_appeals(request: AuthedRequest, filters: Query[queries.AppealFilter]):
 
 @router.get("/{tracking_no}", response=AppealDetailOut, summary="One appeal with its timeline")
 def detail(request: AuthedRequest, tracking_no: str):
-    return _detail(request.auth, _get(request, tracking_no))
+    appeal = _get(request, tracking_no)
+    phone_reads.record(request.auth, appeal, read_audit.reason_of(request))
+    return _detail(request.auth, appeal)
 
 
 @router.get(
@@ -690,8 +700,8 @@ def _unit(code: str) -> Unit:
 class _Rows:
     """A queryset seen through a row function, so `paginate` can count and slice it."""
 
-    def __init__(self, qs: QuerySet, row: Callable):
-        self.qs, self.row = qs, row
+    def __init__(self, qs: QuerySet, row: Callable, on_page: Callable | None = None):
+        self.qs, self.row, self.on_page = qs, row, on_page  # on_page: e.g. a read audit
 
     def all(self) -> "_Rows":
         return self
@@ -704,7 +714,12 @@ class _Rows:
 
     def __getitem__(self, index):
         items = self.qs[index]
-        return [self.row(o) for o in items] if isinstance(index, slice) else self.row(items)
+        if not isinstance(index, slice):
+            return self.row(items)
+        items = list(items)
+        if self.on_page is not None:
+            self.on_page(items)
+        return [self.row(o) for o in items]
 
 
 # === Intake =================================================================================
@@ -765,6 +780,7 @@ def _submit(request: AuthedRequest, payload: AppealIn, photos) -> tuple[int, dic
             contact_name=payload.contact_name,
             contact_phone=payload.contact_phone,
             anonymous=payload.anonymous,
+            public=payload.public,
             priority=payload.priority or Priority.NORMAL,
             photos=photos,
             idempotency_key=key,
@@ -861,6 +877,7 @@ def _detail(user: User, a: Appeal) -> dict:
         "lat": a.lat,
         "lng": a.lng,
         "anonymous": a.anonymous,
+        "public": a.public,
         "escalation_level": a.escalation_level,
         "result": a.result,
         "feedback": a.feedback,
@@ -960,6 +977,7 @@ def _category(c: Category) -> dict:
         "keywords": c.keywords,
         "description": c.description,
         "public": c.public,
+        "open311_public": c.open311_public,
         "active": c.active,
         "sort": c.sort,
     }
@@ -1061,6 +1079,7 @@ def _require_config_reader(request: AuthedRequest) -> None:
 # === Export columns =========================================================================
 
 EXPORT_FIELDS = [
+    "id",
     "tracking_no",
     "state",
     "channel",
@@ -1094,7 +1113,9 @@ EXPORT_FIELDS = [
 ]
 
 
-def _export_columns(user: User) -> list[excel.ExportColumn]:
+def _export_columns(user: User, unmasked: list[int] | None = None) -> list[excel.ExportColumn]:
+    """The export's columns; the ids of rows whose phone is written in full (not the viewer's
+    own) are appended to `unmasked`, for the read audit."""
     state_labels = {k: str(v) for k, v in State.choices}
     channel_labels = {k: str(v) for k, v in Channel.choices}
     priority_labels = {k: str(v) for k, v in Priority.choices}
@@ -1105,7 +1126,11 @@ def _export_columns(user: User) -> list[excel.ExportColumn]:
         rid = row["resident_id"]
         if rid not in phone_ok:
             phone_ok[rid] = queries.may_see_phone(user, Appeal(resident_id=rid))
-        return row["contact_phone"] if phone_ok[rid] else mask_phone(row["contact_phone"])
+        if not phone_ok[rid]:
+            return mask_phone(row["contact_phone"])
+        if unmasked is not None and row["contact_phone"] and rid != user.pk:
+            unmasked.append(row["id"])
+        return row["contact_phone"]
 
     def yes_no(value: bool) -> str:
         return _("Yes") if value else _("No")

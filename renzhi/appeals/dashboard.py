@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET
 from renzhi.appeals import metrics, rollup
 from renzhi.appeals.metrics import Filters, Period
 from renzhi.appeals.models import Category
-from renzhi.core import scope
+from renzhi.core import scope, spreadsheets
 from renzhi.core.errors import ActionError
 from renzhi.core.models import Place, PlaceLevel, Role, User
 
@@ -305,6 +305,8 @@ def workbook(payload: dict, tables: tuple[str, ...] | list[str]) -> bytes:
 
 
 def _cell(sheet, cell_class: Callable, value: Any, kind: str | None):
+    if spreadsheets.is_formula_like(value):  # place and unit names are typed by people
+        return spreadsheets.xlsx_value(sheet, value)
     cell = cell_class(sheet, value=value)
     if kind == RATE and value is not None:
         cell.number_format = "0.0%"

@@ -8,7 +8,8 @@ export headers, labels) is translated.
 Reading is defensive: the type is judged by the bytes, not the name; CSV may be UTF-8 (with or
 without BOM), UTF-16 with BOM, or GBK/GB18030 (what Excel on a Chinese Windows writes); an
 .xlsx is refused before parsing when it would unpack to something huge. Exports use openpyxl's
-write-only mode, which streams rows to a temporary file instead of building the sheet in memory.
+write-only mode, which streams rows to a temporary file instead of building the sheet in memory,
+and write text through core.spreadsheets (no formula injection).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from renzhi.core import spreadsheets
 from renzhi.core.errors import ActionError, ErrorCode
 from renzhi.core.workdays import LOCAL_TZ
 
@@ -353,7 +355,7 @@ def _code_sheet(
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for code, name in rows:
-        sheet.append([code, name])
+        sheet.append(spreadsheets.xlsx_row(sheet, [code, name]))
         sheet.cell(row=sheet.max_row, column=1).number_format = "@"
     sheet.column_dimensions["A"].width = 18
     sheet.column_dimensions["B"].width = 40
@@ -395,10 +397,4 @@ def _excel_value(sheet, value: Any) -> Any:
         cell = WriteOnlyCell(sheet, value=value.replace(microsecond=0))
         cell.number_format = "yyyy-mm-dd hh:mm"
         return cell
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # a resident's text never becomes a formula
-        return cell
-    return value
+    return spreadsheets.xlsx_value(sheet, value)  # a resident's text never becomes a formula

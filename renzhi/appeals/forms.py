@@ -202,6 +202,14 @@ class ResidentAppealForm(_DescriptionMixin, _CategoryMixin, _LocationMixin, form
         required=False,
         help_text=_("Staff handling the case still see your contact details."),
     )
+    public = forms.BooleanField(
+        label=_("Publish this appeal on the open data service"),
+        required=False,
+        help_text=_(
+            "Anyone may then read it without your name, phone or address, with its place "
+            "shown only roughly (about 100 m)."
+        ),
+    )
     contact_phone = forms.CharField(
         label=_("Contact phone"),
         max_length=20,

@@ -7,12 +7,19 @@ onto the appeal so scoped lists and 三率 metrics need no joins over millions o
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from renzhi.core.models import Place, Unit, UnitKind
+
+
+def new_public_id() -> str:
+    """A random public id for an appeal (128 bits, URL-safe, 22 characters)."""
+    return secrets.token_urlsafe(16)
 
 
 class Channel(models.TextChoices):
@@ -79,6 +86,9 @@ class Category(models.Model):
     keywords = models.CharField(_("keywords"), max_length=300, blank=True)
     description = models.CharField(_("description"), max_length=300, blank=True)
     public = models.BooleanField(_("open to residents"), default=True)
+    # Published as an Open311 service (its published appeals readable by anyone): off until an
+    # administrator decides, since even a category name can be sensitive (see docs/open311.md).
+    open311_public = models.BooleanField(_("published on Open311"), default=False)
     active = models.BooleanField(_("active"), default=True)
     sort = models.PositiveIntegerField(default=0)
 
@@ -232,6 +242,14 @@ class Appeal(models.Model):
     contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     anonymous = models.BooleanField(_("hide my identity from others"), default=False)
+    # The resident's consent at intake to publish the appeal (redacted, location coarsened) on
+    # Open311; appeals filed through Open311 are published without it. See docs/open311.md.
+    public = models.BooleanField(_("publish on the open data service"), default=False)
+    # The id the public sees (Open311 service_request_id): random, so it tells nothing about
+    # the tracking number, the date or how many appeals there are.
+    public_id = models.CharField(
+        max_length=24, unique=True, null=True, blank=True, editable=False, default=new_public_id
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

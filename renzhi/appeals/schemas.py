@@ -25,6 +25,11 @@ class AppealIn(Schema):
     contact_name: str = ""
     contact_phone: str = ""
     anonymous: bool = False
+    public: bool = Field(
+        False,
+        description="The resident consents to publishing the appeal on Open311 (redacted, "
+        "location coarsened).",
+    )
     priority: str = "normal"
     title: str = ""
     external_ref: str = Field("", description="The number in the calling system.")
@@ -110,6 +115,7 @@ class AppealDetailOut(AppealOut):
     lat: float | None
     lng: float | None
     anonymous: bool
+    public: bool
     escalation_level: str
     result: str
     feedback: str
@@ -200,6 +206,7 @@ class CategoryIn(Schema):
     keywords: str = ""
     description: str = ""
     public: bool = True
+    open311_public: bool = False
     sort: int = 0
 
 
@@ -209,6 +216,7 @@ class CategoryPatch(Schema):
     keywords: str | None = None
     description: str | None = None
     public: bool | None = None
+    open311_public: bool | None = None
     sort: int | None = None
     active: bool | None = None
 
@@ -221,6 +229,7 @@ class CategoryOut(Schema):
     keywords: str
     description: str
     public: bool
+    open311_public: bool
     active: bool
     sort: int
 

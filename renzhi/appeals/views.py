@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from renzhi.appeals import actions, forms, queries, routing, states
+from renzhi.appeals import actions, forms, phone_reads, queries, routing, states
 from renzhi.appeals.attachments import MAX_PHOTOS
 from renzhi.appeals.context import (
     may_patrol,
@@ -52,7 +52,7 @@ from renzhi.appeals.models import (
     State,
 )
 from renzhi.core import queries as core_queries
-from renzhi.core import scope, uploads
+from renzhi.core import read_audit, scope, uploads
 from renzhi.core.errors import ActionError, ErrorCode
 from renzhi.core.models import Notification, Place, PlaceLevel, Role, Unit, User
 from renzhi.core.privacy import mask_phone
@@ -112,6 +112,7 @@ def new(request: AuthedRequest) -> HttpResponse:
                 address=d["address"],
                 place=d["place"] if d["lat"] is None else None,
                 anonymous=d["anonymous"],
+                public=d["public"],
                 contact_phone=d["contact_phone"],
                 photos=d["photos"],
                 idempotency_key=d["idempotency_key"] or None,
@@ -681,6 +682,7 @@ def _detail_page(
         if a.event is not None and a.event.verb == "submit"
     ]
     pending = next((x for x in extensions if x.status == ExtensionRequest.Status.PENDING), None)
+    phone_reads.record(user, appeal, read_audit.reason_of(request))
     return render(
         request,
         "appeals/detail.html",

@@ -8,10 +8,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from django.apps import apps
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
@@ -100,8 +101,9 @@ def proposal_new(request: AuthedRequest) -> HttpResponse:
 def _prefill(request: AuthedRequest) -> dict:
     """`?hot_issue=<id>` or `?appeal=<tracking_no>` from the appeals app; unknown ones ignored.
 
-    Looked up by name (no import of the appeals app: commons depends only on core), and only
-    among what the user may see there."""
+    Only among what the user may see there: the appeal among the user's appeals, the hot issue
+    through triage's scoped lookup named by RENZHI_HOT_ISSUE_LOOKUP (commons does not import
+    triage)."""
     appeal_no = request.GET.get("appeal", "").strip()
     if appeal_no:
         try:
@@ -118,23 +120,16 @@ def _prefill(request: AuthedRequest) -> dict:
                 "source_ref": appeal.tracking_no,
             }
     hot = request.GET.get("hot_issue", "").strip()
-    if hot.isdigit():
-        for label in ("triage.HotIssue",):
-            try:
-                model = apps.get_model(label)
-            except LookupError:
-                continue
-            issue = model.objects.filter(pk=int(hot)).first()
-            if issue is not None:
-                title = str(getattr(issue, "title", "") or issue)
-                return {
-                    "title": title[:120],
-                    "body": str(
-                        getattr(issue, "summary", "") or getattr(issue, "description", "") or title
-                    ),
-                    "source": "hot_issue",
-                    "source_ref": hot,
-                }
+    lookup = getattr(settings, "RENZHI_HOT_ISSUE_LOOKUP", "")
+    issue = import_string(lookup)(request.user, hot) if hot and lookup else None
+    if issue is not None:
+        title = str(getattr(issue, "title", "") or issue)
+        return {
+            "title": title[:120],
+            "body": str(getattr(issue, "summary", "") or title),
+            "source": "hot_issue",
+            "source_ref": str(issue.pk),
+        }
     return {}
 
 

@@ -9,21 +9,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from renzhi.core.errors import ActionError, ErrorCode
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Notification, User
+from renzhi.core.pagination import Page
 
 router = Router(tags=["notifications"])
-
-
-class Page(PageNumberPagination):
-    """50 a page by default, at most 500. (Class attributes would not do: ninja's constructor
-    overwrites them with its global defaults.)"""
-
-    def __init__(self, page_size: int = 50, max_page_size: int = 500, **kwargs):
-        super().__init__(page_size=page_size, max_page_size=max_page_size, **kwargs)
 
 
 class NotificationOut(Schema):

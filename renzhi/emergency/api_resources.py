@@ -21,6 +21,7 @@ from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from renzhi.core import read_audit
 from renzhi.core.errors import ActionError, ErrorCode, PermissionRefused
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Place, Skill, User
@@ -1051,7 +1052,13 @@ def residents(request: AuthedRequest, category: str | None = None, overdue: bool
     result = [_resident(r, masked=True) for r in rows]
     if category:
         result = [r for r in result if category in r.categories]
-    return result
+    return read_audit.AuditedRows(  # names and addresses on the page: an audited read
+        result,
+        actor=request.auth,
+        model=VulnerableResident,
+        what="vulnerable",
+        reason=read_audit.reason_of(request),
+    )
 
 
 @router.post("/vulnerable", response={201: ResidentDetailOut}, summary="Register a resident")
@@ -1071,6 +1078,14 @@ def reach(request: AuthedRequest, incident_id: int):
 @router.get("/vulnerable/checklist", response=list[ChecklistRowOut], summary="Who was reached")
 def checklist(request: AuthedRequest, incident_id: int):
     incident = _incident(request, incident_id)
+    rows = vulnerable.checklist(request.auth, incident)
+    read_audit.record_list_read(
+        request.auth,
+        VulnerableResident,
+        [row.resident for row in rows],
+        "vulnerable",
+        read_audit.reason_of(request),
+    )
     return [
         ChecklistRowOut(
             resident_id=row.resident.pk,
@@ -1081,14 +1096,16 @@ def checklist(request: AuthedRequest, incident_id: int):
             outcome=row.last.outcome if row.last else None,
             at=row.last.at if row.last else None,
         )
-        for row in vulnerable.checklist(request.auth, incident)
+        for row in rows
     ]
 
 
 @router.get("/vulnerable/{int:resident_id}", response=ResidentDetailOut, summary="One resident")
 def resident(request: AuthedRequest, resident_id: int):
     _require(rules.may_view_register(request.auth))
-    return _resident_detail(_resident_for(request, resident_id))
+    found = _resident_for(request, resident_id)
+    read_audit.record_read(request.auth, found, "vulnerable", read_audit.reason_of(request))
+    return _resident_detail(found)
 
 
 @router.patch("/vulnerable/{int:resident_id}", response=ResidentDetailOut, summary="Change")
@@ -1110,6 +1127,7 @@ def pair(request: AuthedRequest, resident_id: int, payload: PairIn):
 )
 def checkins(request: AuthedRequest, resident_id: int):
     found = _resident_for(request, resident_id)
+    read_audit.record_read(request.auth, found, "vulnerable", read_audit.reason_of(request))
     return [_checkin(c) for c in found.checkins.select_related("by")[:200]]
 
 

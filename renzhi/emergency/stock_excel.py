@@ -6,7 +6,7 @@ its row number and column (`row 4: quantity` in the field, the column letter and
 message); only a clean file reaches `actions.reserves.apply_counts`, which writes the moves in
 one transaction. Headers are fixed Chinese names (the English keys are accepted too), because
 people fill the template by hand. Exports mask household phone numbers and stream with
-openpyxl's write-only mode.
+openpyxl's write-only mode, text through core.spreadsheets (no formula injection).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from django.utils.translation import pgettext
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
+from renzhi.core import spreadsheets
 from renzhi.core.errors import ActionError, ErrorCode, FieldError
 from renzhi.core.privacy import mask_phone
 from renzhi.emergency import reserves
@@ -200,7 +201,7 @@ def export(user, ledger: str) -> tuple[IO[bytes], str]:
     sheet = book.create_sheet(title=ledger)
     sheet.append(headers)
     for row in rows:
-        sheet.append([_cell(v) for v in row])
+        sheet.append(spreadsheets.xlsx_row(sheet, [_cell(v) for v in row]))
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (caller closes)
     book.save(spool)
     spool.seek(0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -18,6 +19,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -142,7 +144,7 @@ def incident_new(request: AuthedRequest) -> HttpResponse:
         )
         if warning.level in (1, 2):
             one_click = {"warning": warning, "level": ROMAN[warning.level]}
-    hot = _hot_issue(request.GET.get("hot_issue") or request.POST.get("hot_issue"))
+    hot = _hot_issue(user, request.GET.get("hot_issue") or request.POST.get("hot_issue"))
     if hot:
         initial.update(description=hot["description"], hot_issue=hot["id"])
         initial.setdefault("title", hot["title"])
@@ -810,16 +812,11 @@ def _warning(user: User, value: str | None):
     return warnings_for(user).filter(pk=int(value)).first()
 
 
-def _hot_issue(value: str | None) -> dict | None:
-    if not value or not str(value).isdigit():
-        return None
-    from django.apps import apps
-
-    try:
-        model = apps.get_model("triage", "HotIssue")
-    except LookupError:
-        return None
-    issue = model.objects.filter(pk=int(value)).first()
+def _hot_issue(user: User, value: str | None) -> dict | None:
+    """A hot issue the user may see on the triage page (the triage app's scoped lookup, named
+    by RENZHI_HOT_ISSUE_LOOKUP); None for an unknown id or one outside the user's scope."""
+    lookup = getattr(settings, "RENZHI_HOT_ISSUE_LOOKUP", "")
+    issue = import_string(lookup)(user, value) if lookup else None
     if issue is None:
         return None
     title = str(getattr(issue, "title", "") or "")

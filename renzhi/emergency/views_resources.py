@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from renzhi.core import read_audit
 from renzhi.core.errors import ActionError
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Membership, Place, PlaceLevel, Skill, User
@@ -45,6 +46,7 @@ from renzhi.emergency.models import (
     SupplyRequest,
     Team,
     VulnerableCategory,
+    VulnerableResident,
 )
 from renzhi.web.access import requires
 
@@ -817,6 +819,10 @@ def vulnerable_list(request: AuthedRequest) -> HttpResponse:
         "summary": summary,
         "keeper": bool(_register_places(user)),
     }
+    shown = list(dict.fromkeys([r.pk for r in rows] + [c.resident.pk for c in checklist or []]))
+    read_audit.record_list_read(
+        user, VulnerableResident, shown, "vulnerable", read_audit.reason_of(request)
+    )
     return render(request, "emergency/vulnerable_list.html", context)
 
 
@@ -885,6 +891,7 @@ def vulnerable_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "checkin": checkin,
         "pair": pair if keeper else None,
     }
+    read_audit.record_read(user, resident, "vulnerable", read_audit.reason_of(request))
     return render(request, "emergency/vulnerable_detail.html", context)
 
 

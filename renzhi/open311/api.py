@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from renzhi.appeals.models import Category
 from renzhi.core.errors import ActionError
 from renzhi.core.models import Place, PlaceLevel
+from renzhi.core.pagination import MAX_PAGE
 from renzhi.open311 import actions, jurisdictions, keys, publish
 from renzhi.open311.errors import Open311Error, Problem, error_response
 from renzhi.open311.formats import Doc, respond, respond_geojson
@@ -163,7 +164,7 @@ def requests_geojson(request: HttpRequest) -> HttpResponse:
 @endpoint("GET")
 def request_detail(request: HttpRequest, service_request_id: str, fmt: str) -> HttpResponse:
     prefix = jurisdictions.resolve(request.GET.get("jurisdiction_id"))
-    appeals = publish.published_appeals().filter(tracking_no=service_request_id)
+    appeals = publish.published_appeals().filter(public_id=service_request_id)
     if prefix:
         appeals = appeals.filter(place_code__startswith=prefix)
     appeal = appeals.first()
@@ -192,7 +193,7 @@ def token(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
         raise Open311Error.simple(
             404, _("token “%(token)s” was not found.") % {"token": token[:40]}
         )
-    entry = {"service_request_id": link.appeal.tracking_no, "token": str(link.token)}
+    entry = {"service_request_id": link.appeal.public_id, "token": str(link.token)}
     return respond(Doc("service_requests", [entry], item="request"), fmt)
 
 
@@ -219,7 +220,7 @@ def _query(request: HttpRequest, prefix: str | None):
     ids = _csv(params.get("service_request_id"))
     if ids:  # "This overrides all other arguments."
         return list(
-            appeals.filter(tracking_no__in=ids[: publish.MAX_REQUESTS]).order_by(
+            appeals.filter(public_id__in=ids[: publish.MAX_REQUESTS]).order_by(
                 "-received_at", "-id"
             )
         )
@@ -286,23 +287,23 @@ def _dates(params, problems: list[Problem]) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _page(params, problems: list[Problem]) -> tuple[int, int]:
-    """The `page` / `page_size` extension (documented): page_size at most 1000."""
+    """The `page` / `page_size` extension (documented): page_size at most 1000, page at most
+    core.pagination.MAX_PAGE (an unbounded page made an offset the database cannot hold)."""
     values = {}
+    limits = {"page": MAX_PAGE, "page_size": publish.MAX_REQUESTS}
     for name, default in (("page", 1), ("page_size", publish.MAX_REQUESTS)):
         raw = (params.get(name) or "").strip()
         try:
             values[name] = int(raw) if raw else default
         except ValueError:
             values[name] = 0
-        if values[name] < 1 or (name == "page_size" and values[name] > publish.MAX_REQUESTS):
+        if not 1 <= values[name] <= limits[name]:
+            values[name] = default
             problems.append(
                 Problem(
                     400,
                     _("%(param)s must be a whole number from 1 to %(max)s.")
-                    % {
-                        "param": name,
-                        "max": publish.MAX_REQUESTS if name == "page_size" else "…",
-                    },
+                    % {"param": name, "max": limits[name]},
                 )
             )
     return values["page"], values["page_size"]
@@ -374,7 +375,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         )
         raise
     entry = {
-        "service_request_id": appeal.tracking_no,
+        "service_request_id": appeal.public_id,
         "service_notice": publish.service_notice(appeal),
         "account_id": (data.get("account_id") or "").strip()[:100] or None,
     }

@@ -2,7 +2,9 @@
 
 A demo partner key with a FIXED raw value (`DEMO_KEY`, documented in docs/open311.md for
 `make run` only — never use a known key outside the demo), the questions 楼栋号 and 是否影响通行
-on a few property categories, and a few appeals filed through Open311 by the demo partner.
+on a few property categories, a few appeals filed through Open311 by the demo partner, and the
+services published on Open311: the categories about shared public space (PUBLIC_GROUPS), not
+those about a person's job, health, safety or welfare.
 Idempotent: every row is matched by a stable key, so a second run creates nothing.
 """
 
@@ -38,6 +40,8 @@ QUESTIONS: dict[str, list[tuple[str, str, str, bool, list[dict[str, str]]]]] = {
     "0802": [("building", "楼栋号", "string", False, [])],
     "0803": [("blocking", "是否影响通行", "singlevaluelist", True, BLOCKING_VALUES)],
 }
+# 城乡建设/市政设施, 环境保护/卫生, 交通运输, 物业管理: things anyone may see from the street.
+PUBLIC_GROUPS = ("01", "02", "03", "08")
 DEMO_REQUESTS = [
     ("0801", "2号楼东侧电梯门关不上，老人上下楼困难", {"building": "2号楼", "blocking": "1"}),
     ("0802", "楼道里堆放了很多纸箱，存在消防隐患", {"building": "5号楼"}),
@@ -50,6 +54,7 @@ def load(city: City, report: BuildReport, say: Callable[[str], None]) -> None:
     if admin is None:
         say("open311: no global administrator, skipped")
         return
+    _publish_services()
     created_attributes = _load_questions(admin)
     key, created_key = _demo_key(admin)
     filed = _load_requests(city, key, _demo_moment(report))
@@ -68,6 +73,14 @@ def _global_admin() -> User | None:
         .order_by("pk")
         .first()
     )
+
+
+def _publish_services() -> int:
+    """Mark the demo's public-space categories as Open311 services (idempotent)."""
+    published = Category.objects.none()
+    for group in PUBLIC_GROUPS:
+        published |= Category.objects.filter(code__startswith=group)
+    return published.filter(open311_public=False).update(open311_public=True)
 
 
 def _load_questions(admin: User) -> int:

@@ -1,18 +1,28 @@
 """The read side of the adapter: appeal categories as Open311 services, appeals as service
 requests, and the mapping of every Renzhi state onto the spec's two statuses.
 
-Only appeals of categories open to the public are published, and never a name, phone number,
-email or account: a GET response carries what the spec lists and nothing private.
+What is published (docs/open311.md, "What is published"):
+
+- services: active leaf categories an administrator marked `open311_public` (and open to
+  residents); nothing else can be read or filed under;
+- requests: only appeals of those services that came in through Open311 or whose resident
+  ticked "publish" at intake (`Appeal.public`); web, hotline, patrol and imported appeals stay
+  private otherwise;
+- each under its random `public_id` (never the tracking number, which tells the date and the
+  count of the day), with the location snapped to a 0.001° grid (about 111 m north–south,
+  85 m east–west here), the address given only as grid, community and street names, phone and
+  ID numbers masked and the contact's name taken out of the text. Never a name, phone number,
+  email or account.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
-from renzhi.appeals.models import Appeal, AppealEvent, Category, State
+from renzhi.appeals.models import Appeal, AppealEvent, Category, Channel, State
 from renzhi.core.privacy import redact_numbers
 from renzhi.core.workdays import LOCAL_TZ
 from renzhi.open311.models import ServiceAttribute
@@ -21,6 +31,10 @@ SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 OPEN, CLOSED = "open", "closed"
 MAX_REQUESTS = 1000
 DEFAULT_SPAN = dt.timedelta(days=90)
+# Published coordinates are snapped to this grid (degrees): 0.001° is about 111 m north–south
+# and 85 m east–west at Beijing's latitude, enough to find the street, not the door.
+GRID_DEGREES = 0.001
+NAME_PLACEHOLDER = "**"
 
 # Every Renzhi state on the spec's open/closed. "Resolved" (办结, waiting for the resident's
 # rating) is closed: the work is done; a reopened case becomes open again.
@@ -47,10 +61,11 @@ def states_with(status: str) -> list[str]:
 
 
 def service_categories() -> list[Category]:
-    """Categories a partner may file under: active public leaves (a second-level category, or a
-    first-level one without children), each under an active public parent."""
+    """Categories a partner may file under: active public leaves an administrator published on
+    Open311 (a second-level category, or a first-level one without children), each under an
+    active public parent."""
     rows = list(
-        Category.objects.filter(active=True, public=True)
+        Category.objects.filter(active=True, public=True, open311_public=True)
         .select_related("parent")
         .order_by("sort", "code")
     )
@@ -121,7 +136,8 @@ def _keywords(category: Category) -> list[str]:
 
 
 def published_appeals() -> QuerySet[Appeal]:
-    """Appeals anyone may read through Open311, with what their entries need in one query."""
+    """Appeals anyone may read through Open311 (see the module's docstring), with what their
+    entries need in one query."""
     notes = (
         AppealEvent.objects.filter(appeal=OuterRef("pk"), public=True)
         .exclude(verb="submit")
@@ -130,8 +146,10 @@ def published_appeals() -> QuerySet[Appeal]:
         .values("note")[:1]
     )
     return (
-        Appeal.objects.filter(category__public=True)
-        .select_related("category", "unit", "grid", "community", "street", "open311")
+        Appeal.objects.filter(category__public=True, category__open311_public=True)
+        .filter(Q(channel=Channel.OPEN311) | Q(public=True))
+        .exclude(public_id__isnull=True)
+        .select_related("category", "unit", "grid", "community", "street", "open311", "resident")
         .annotate(public_note=Subquery(notes))
     )
 
@@ -143,24 +161,46 @@ def request_entry(appeal: Appeal) -> dict:
     partner = getattr(appeal, "open311", None) if _has_partner(appeal) else None
     note = getattr(appeal, "public_note", None)
     return {
-        "service_request_id": appeal.tracking_no,
+        "service_request_id": appeal.public_id,
         "status": status,
-        "status_notes": redact_numbers(note) if note else str(State(appeal.state).label),
+        "status_notes": public_text(appeal, note) if note else str(State(appeal.state).label),
         "service_name": category.name if category else None,
         "service_code": category.code if category else None,
-        "description": redact_numbers(appeal.description),
+        "description": public_text(appeal, appeal.description),
         "agency_responsible": appeal.unit.name if appeal.unit_id and appeal.unit else None,
         "service_notice": None,
         "requested_datetime": w3c(appeal.received_at),
         "updated_datetime": w3c(_updated(appeal, status)),
         "expected_datetime": w3c(appeal.resolve_deadline),
-        "address": appeal.address or place_address(appeal) or None,
+        "address": place_address(appeal) or None,
         "address_id": appeal.place_code or None,
         "zipcode": None,
-        "lat": appeal.lat,
-        "long": appeal.lng,
+        "lat": coarse(appeal.lat),
+        "long": coarse(appeal.lng),
         "media_url": (partner.media_url or None) if partner is not None else None,
     }
+
+
+def coarse(degrees: float | None) -> float | None:
+    """A coordinate snapped to the nearest point of the GRID_DEGREES grid."""
+    if degrees is None:
+        return None
+    return round(round(degrees / GRID_DEGREES) * GRID_DEGREES, 6)
+
+
+def public_text(appeal: Appeal, text: str) -> str:
+    """Free text fit for anyone: phone and ID numbers masked, and the names and street address
+    the appeal carries (contact, resident) taken out wherever the text repeats them."""
+    resident = appeal.resident if appeal.resident_id else None
+    private = [
+        appeal.address,
+        appeal.contact_name,
+        getattr(resident, "display_name", ""),
+        getattr(resident, "username", ""),
+    ]
+    for value in sorted({v.strip() for v in private if v and len(v.strip()) >= 2}, key=len)[::-1]:
+        text = text.replace(value, NAME_PLACEHOLDER)
+    return redact_numbers(text)
 
 
 def place_address(appeal: Appeal) -> str:

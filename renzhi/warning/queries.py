@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from renzhi.core import scope
 from renzhi.core.models import Place, User
@@ -118,17 +120,11 @@ def recent_deliveries(user: User | None) -> list[Delivery]:
     )
 
 
-def hot_issue_initial(value: str | None) -> dict:
-    """Text from a triage hot issue, when it exists; otherwise nothing (the link still works)."""
-    if not value or not value.isdigit():
-        return {}
-    try:
-        from django.apps import apps
-
-        model = apps.get_model("triage", "HotIssue")
-    except LookupError:
-        return {}
-    issue = model.objects.filter(pk=int(value)).first()
+def hot_issue_initial(user: User | None, value: str | None) -> dict:
+    """Text from a triage hot issue the user may see (the triage app's scoped lookup, named by
+    the RENZHI_HOT_ISSUE_LOOKUP setting); otherwise nothing (the link still works)."""
+    lookup = getattr(settings, "RENZHI_HOT_ISSUE_LOOKUP", "")
+    issue = import_string(lookup)(user, value) if lookup else None
     if issue is None:
         return {}
     title = str(getattr(issue, "title", "") or getattr(issue, "label", "") or "")

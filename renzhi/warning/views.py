@@ -68,7 +68,7 @@ def warning_new(request: AuthedRequest) -> HttpResponse:
     """Create by hand; `?hot_issue=<id>` (from triage) is accepted and only pre-fills text."""
     places = queries.places_for(request.user)
     initial = {"level": Level.IV, "cap_category": "Safety"}
-    initial.update(queries.hot_issue_initial(request.GET.get("hot_issue")))
+    initial.update(queries.hot_issue_initial(request.user, request.GET.get("hot_issue")))
     form = WarningForm(request.POST or None, places=places, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from renzhi.core import actions, phone_codes, queries, scope, signin_throttle, workdays
+from renzhi.core import actions, phone_codes, queries, read_audit, scope, signin_throttle, workdays
 from renzhi.core.errors import ActionError, ErrorCode
 from renzhi.core.http import AuthedRequest
 from renzhi.core.middleware import client_ip
@@ -358,7 +358,10 @@ def user_create(request: AuthedRequest) -> HttpResponse:
 
 @requires(Perm.MANAGE_USERS)
 def user_detail(request: AuthedRequest, user_id: int) -> HttpResponse:
-    return _user_page(request, _managed_user(request, user_id))
+    account = _managed_user(request, user_id)
+    if account.phone:  # shown in full on this page: an audited read
+        read_audit.record_read(request.user, account, "user_phone", read_audit.reason_of(request))
+    return _user_page(request, account)
 
 
 @require_POST

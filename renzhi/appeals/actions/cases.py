@@ -105,6 +105,7 @@ def submit_appeal(
     contact_name: str = "",
     contact_phone: str = "",
     anonymous: bool = False,
+    public: bool = False,
     priority: str = Priority.NORMAL,
     photos=(),
     idempotency_key: str | None = None,
@@ -145,6 +146,7 @@ def submit_appeal(
                 extra=extra or {},
                 title=title,
                 received_at=received_at,
+                public=public,
             )
             event = _submit_event(appeal, actor, at=timezone.now())
             event.save(force_insert=True)
@@ -302,6 +304,7 @@ def _create(
     extra,
     title,
     received_at,
+    public=False,
 ) -> Appeal:
     now = received_at or timezone.now()
     appeal = _new_appeal(
@@ -317,6 +320,7 @@ def _create(
         title=title,
         received_at=now,
     )
+    appeal.public = bool(public)  # consent to Open311 publication (renzhi.open311.publish)
     appeal.save(force_insert=True)
     return appeal
 

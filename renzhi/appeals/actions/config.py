@@ -64,6 +64,7 @@ def create_category(
     keywords: str = "",
     description: str = "",
     public: bool = True,
+    open311_public: bool = False,
     sort: int = 0,
 ) -> Category:
     _require_global_admin(actor)
@@ -117,6 +118,7 @@ def create_category(
         keywords=(keywords or "").strip(),
         description=(description or "").strip(),
         public=public,
+        open311_public=bool(open311_public),
         sort=sort,
     )
     try:
@@ -138,6 +140,7 @@ def update_category(
     keywords=_UNSET,
     description=_UNSET,
     public=_UNSET,
+    open311_public=_UNSET,
     sort=_UNSET,
     active=_UNSET,
 ) -> Category:
@@ -158,6 +161,7 @@ def update_category(
             "keywords": keywords,
             "description": description,
             "public": public,
+            "open311_public": open311_public,
             "sort": sort,
             "active": active,
         }.items()
@@ -238,6 +242,7 @@ def _category_summary(c: Category) -> dict:
         "parent": c.parent.code if c.parent is not None else None,
         "default_unit_kind": c.default_unit_kind,
         "public": c.public,
+        "open311_public": c.open311_public,
         "active": c.active,
         "sort": c.sort,
     }

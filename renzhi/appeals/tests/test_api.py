@@ -711,3 +711,17 @@ def test_a_400_megapixel_png_is_a_400_on_photos_not_a_500(cases, api_client, med
     )
     assert response.status_code == 400
     assert [e["field"] for e in response.json()["detail"]] == ["photos"]
+
+
+def test_publication_on_open311_is_off_unless_the_resident_consents(cases, api_client):
+    as_user(api_client, cases.charlie)
+    private = api_client.post_json("/api/appeals/", LIFT | {"idempotency_key": "p-1"})
+    public = api_client.post_json(
+        "/api/appeals/", LIFT | {"idempotency_key": "p-2", "public": True}
+    )
+    assert (private.status_code, public.status_code) == (201, 201)
+    flags = {a.tracking_no: a.public for a in Appeal.objects.all()}
+    assert flags == {private.json()["tracking_no"]: False, public.json()["tracking_no"]: True}
+    detail = api_client.get(f"/api/appeals/{public.json()['tracking_no']}").json()
+    assert detail["public"] is True
+    assert len({a.public_id for a in Appeal.objects.all()}) == 2

@@ -75,3 +75,34 @@ def test_a_bad_filter_is_refused_not_exported(cases, api_client):
     response = api_client.get("/api/appeals/export.xlsx?state=nonsense")
     assert response.status_code == 400
     assert response.json()["detail"][0]["field"] == "state"
+
+
+def test_every_formula_start_in_a_residents_text_stays_text(cases, api_client):
+    for text in ("+1+cmd|' /C calc'!A0", "-2+3 漏水", "@SUM(1+1)", "\t=1+1"):
+        actions.submit_appeal(
+            cases.alice,
+            channel="hotline",
+            description=text,
+            place=cases.community_a,
+            auto_route=False,
+        )
+    api_client.force_login(cases.alice)
+    response = api_client.get("/api/appeals/export.xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    cells = [sheet.cell(row=r, column=8) for r in range(2, sheet.max_row + 1)]
+    assert len(cells) == 4
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+
+
+def test_the_dashboard_workbook_writes_names_as_text():
+    from renzhi.appeals.dashboard import workbook
+
+    payload = {
+        "period": {"start": "2026-01-01", "end": "2026-02-01"},
+        "generated_at": "2026-02-01 08:00",
+        "grids": [{"code": "110105001001001", "label": '=HYPERLINK("http://x","网格")'}],
+    }
+    sheet = load_workbook(io.BytesIO(workbook(payload, ("grids",)))).active
+    cell = sheet.cell(row=3, column=2)
+    assert cell.value == '=HYPERLINK("http://x","网格")'
+    assert cell.data_type == "s" and cell.quotePrefix

@@ -729,3 +729,12 @@ def test_transfer_offers_only_units_of_the_jurisdiction(flow, client):
     )
     appeal.refresh_from_db()
     assert appeal.unit == city and appeal.state == State.DISPATCHED and appeal.transfer_count == 1
+
+
+def test_the_resident_form_asks_for_consent_to_publish_and_defaults_to_no(cases, client):
+    client.force_login(cases.charlie)
+    form = client.get("/appeals/new/").context["form"]
+    assert "public" in form.fields and not form["public"].value()
+    client.post("/appeals/new/", resident_post(cases))
+    client.post("/appeals/new/", resident_post(cases, idempotency_key="k-2", public="on"))
+    assert sorted(Appeal.objects.values_list("public", flat=True)) == [False, True]

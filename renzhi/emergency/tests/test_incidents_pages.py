@@ -308,6 +308,7 @@ def test_an_incident_from_a_hot_issue_is_prefilled_and_links_its_appeals(flood_p
         concentration=0.8,
         title="小区积水",
         community=w.community_a,
+        place_code=w.community_a.code,
         lat=39.92,
         lng=116.42,
     )

@@ -199,3 +199,15 @@ def test_every_ledger_exports_to_excel(depots, api_client, ledger):
     assert rows[0]  # headers
     if ledger in ("moves", "stock"):
         assert len(rows) == 2  # only her depot's water, not community B's
+
+
+def test_the_stock_export_never_turns_a_name_or_batch_into_a_formula(depots, api_client):
+    w = depots
+    w.depot_a.name = "@SUM(1+1)"
+    w.depot_a.save(update_fields=["name"])
+    stock(w.depot_a, w.items["water"], 10, batch='=HYPERLINK("http://evil.example","x")')
+    response = api_client.as_user(w.alice).get(f"{API}/stock/export.xlsx?ledger=moves")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    depot, batch = sheet.cell(row=2, column=2), sheet.cell(row=2, column=4)
+    assert batch.value == '=HYPERLINK("http://evil.example","x")' and depot.value == "@SUM(1+1)"
+    assert batch.data_type == "s" and batch.quotePrefix and depot.quotePrefix

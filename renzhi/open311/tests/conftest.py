@@ -31,14 +31,17 @@ def o311(world, settings):
 
     settings.RENZHI_OPEN311_JURISDICTIONS = ["renzhi.demo"]
     w = world
+    published = {"open311_public": True}  # an administrator published these services
     w.cat_property = Category.objects.create(
-        code="08", name="物业管理", default_unit_kind="property", keywords="物业,小区"
+        code="08", name="物业管理", default_unit_kind="property", keywords="物业,小区", **published
     )
     w.cat_lift = Category.objects.create(
-        code="0801", name="电梯故障", parent=w.cat_property, keywords="电梯，困人"
+        code="0801", name="电梯故障", parent=w.cat_property, keywords="电梯，困人", **published
     )
-    w.cat_town = Category.objects.create(code="05", name="市容环境")
-    w.cat_lamp = Category.objects.create(code="0501", name="路灯不亮", parent=w.cat_town)
+    w.cat_town = Category.objects.create(code="05", name="市容环境", **published)
+    w.cat_lamp = Category.objects.create(
+        code="0501", name="路灯不亮", parent=w.cat_town, **published
+    )
     w.cat_hidden = Category.objects.create(
         code="0599", name="内部巡查", parent=w.cat_town, public=False
     )
@@ -108,7 +111,7 @@ def interop(o311, live_server):
     from renzhi.appeals.models import Appeal
 
     def resolve(service_request_id: str) -> None:
-        appeal = Appeal.objects.get(tracking_no=service_request_id)
+        appeal = Appeal.objects.get(public_id=service_request_id)
         appeal_actions.sign(o311.erin, appeal)
         appeal_actions.resolve(o311.erin, appeal, result="已修复")
 

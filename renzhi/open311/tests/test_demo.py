@@ -32,6 +32,12 @@ def test_the_demo_loads_once_and_its_key_files_requests(world):
     assert report.created["open311_attributes"] == 4
     assert report.created["open311_requests"] == 3
     assert Appeal.objects.filter(channel=Channel.OPEN311).count() == 3
+    assert set(Category.objects.filter(open311_public=True).values_list("code", flat=True)) == {
+        "08",
+        "0801",
+        "0802",
+        "0803",
+    }
     assert demo.DEMO_KEY not in " ".join(said)
     snapshot = (
         PartnerKey.objects.count(),

@@ -175,7 +175,8 @@ def test_an_admin_issues_a_key_on_the_page_and_sees_it_once(o311):
 
 def test_the_key_page_lists_the_requests_it_filed_and_revokes(o311, o311_client):
     response = o311_client.post("json", lift_request(o311))
-    tracking_no = json.loads(response.content)[0]["service_request_id"]
+    public_id = json.loads(response.content)[0]["service_request_id"]
+    tracking_no = Appeal.objects.get(public_id=public_id).tracking_no
     client = Client()
     client.force_login(o311.root)
     page = client.get(f"/open311/keys/{o311.key.pk}/").content.decode()

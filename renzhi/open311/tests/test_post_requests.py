@@ -48,7 +48,7 @@ def test_it_files_an_appeal_through_the_appeals_intake(o311, o311_client):
     assert response["Content-Type"] == "application/json; charset=utf-8"
     [entry] = json.loads(response.content)
     assert set(entry) == {"service_request_id", "service_notice", "account_id"}
-    appeal = Appeal.objects.get(tracking_no=entry["service_request_id"])
+    appeal = Appeal.objects.get(public_id=entry["service_request_id"])
     assert entry["account_id"] == "acc-9"
     assert appeal.channel == Channel.OPEN311
     assert appeal.category == o311.cat_lift
@@ -85,7 +85,7 @@ def test_it_answers_in_xml_with_the_spec_elements(o311, o311_client):
     [request] = root
     assert request.tag == "request"
     assert [c.tag for c in request] == ["service_request_id", "service_notice", "account_id"]
-    assert Appeal.objects.filter(tracking_no=request.findtext("service_request_id")).exists()
+    assert Appeal.objects.filter(public_id=request.findtext("service_request_id")).exists()
     assert "appeal" in request.findtext("service_notice")
 
 
@@ -139,14 +139,14 @@ def test_it_files_by_address_id_and_by_address_string(o311, o311_client):
         "json", lift_request(o311, lat=None, long=None, address_id=o311.grid_a2.code)
     )
     assert by_id.status_code == 200, by_id.content
-    appeal = Appeal.objects.get(tracking_no=json.loads(by_id.content)[0]["service_request_id"])
+    appeal = Appeal.objects.get(public_id=json.loads(by_id.content)[0]["service_request_id"])
     assert appeal.grid == o311.grid_a2
     by_text = o311_client.post(
         "json",
         lift_request(o311, lat=None, long=None, address_string="朝阳演示区甲一社区第2网格3号楼"),
     )
     assert by_text.status_code == 200, by_text.content
-    appeal = Appeal.objects.get(tracking_no=json.loads(by_text.content)[0]["service_request_id"])
+    appeal = Appeal.objects.get(public_id=json.loads(by_text.content)[0]["service_request_id"])
     assert appeal.grid == o311.grid_a2
     assert appeal.address == "朝阳演示区甲一社区第2网格3号楼"
 
@@ -156,7 +156,7 @@ def test_a_category_without_routing_waits_for_a_dispatcher(o311, o311_client):
         "json", {"api_key": o311.raw_key, "service_code": "0501", **IN_B1, "description": "灯坏"}
     )
     assert response.status_code == 200
-    appeal = Appeal.objects.get(tracking_no=json.loads(response.content)[0]["service_request_id"])
+    appeal = Appeal.objects.get(public_id=json.loads(response.content)[0]["service_request_id"])
     assert appeal.state == State.RECEIVED and appeal.unit is None
 
 

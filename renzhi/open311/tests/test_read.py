@@ -18,11 +18,11 @@ from renzhi.open311.tests.test_post_requests import STRICT, errors_of
 def file(o311, o311_client, **overrides) -> Appeal:
     response = o311_client.post("json", lift_request(o311, **overrides))
     assert response.status_code == 200, response.content
-    return Appeal.objects.get(tracking_no=json.loads(response.content)[0]["service_request_id"])
+    return Appeal.objects.get(public_id=json.loads(response.content)[0]["service_request_id"])
 
 
 def one(o311_client, appeal, fmt="json") -> dict:
-    response = o311_client.get(f"requests/{appeal.tracking_no}.{fmt}")
+    response = o311_client.get(f"requests/{appeal.public_id}.{fmt}")
     assert response.status_code == 200
     if fmt == "json":
         [entry] = json.loads(response.content)
@@ -144,7 +144,7 @@ def test_a_rejected_appeal_is_closed_and_a_waiting_one_open(o311, o311_client):
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_get_never_shows_names_phone_email_or_account(o311, o311_client, fmt):
     appeal = file(o311, o311_client)
-    for path in (f"requests.{fmt}", f"requests/{appeal.tracking_no}.{fmt}"):
+    for path in (f"requests.{fmt}", f"requests/{appeal.public_id}.{fmt}"):
         body = o311_client.get(path).content.decode("utf-8")
         for private in ("晓明", "13800007777", "7777", "wang@example.cn", "dev-42", "acc-9"):
             assert private not in body
@@ -160,16 +160,16 @@ def test_requests_are_filtered_by_id_code_status_and_dates(o311, o311_client):
             for e in json.loads(o311_client.get("requests.json", **p).content)
         ]
 
-    assert set(ids()) == {lift.tracking_no, lamp.tracking_no}
-    assert ids(service_code="0501") == [lamp.tracking_no]
+    assert set(ids()) == {lift.public_id, lamp.public_id}
+    assert ids(service_code="0501") == [lamp.public_id]
     assert ids(status="closed") == []
-    assert set(ids(status="open,closed")) == {lift.tracking_no, lamp.tracking_no}
-    assert ids(service_request_id=f"{lift.tracking_no},NOPE") == [lift.tracking_no]
+    assert set(ids(status="open,closed")) == {lift.public_id, lamp.public_id}
+    assert ids(service_request_id=f"{lift.public_id},NOPE") == [lift.public_id]
     assert ids(start_date="2001-01-01T00:00:00Z", end_date="2001-02-01T00:00:00+08:00") == []
     today = dt.date.today().isoformat()
-    assert set(ids(start_date=today)) == {lift.tracking_no, lamp.tracking_no}
-    assert ids(page_size="1") == [lamp.tracking_no]
-    assert ids(page_size="1", page="2") == [lift.tracking_no]
+    assert set(ids(start_date=today)) == {lift.public_id, lamp.public_id}
+    assert ids(page_size="1") == [lamp.public_id]
+    assert ids(page_size="1", page="2") == [lift.public_id]
 
 
 def test_requests_default_to_the_last_90_days(o311, o311_client):
@@ -177,10 +177,10 @@ def test_requests_default_to_the_last_90_days(o311, o311_client):
     Appeal.objects.filter(pk=old.pk).update(received_at=old.received_at - dt.timedelta(days=91))
     recent = file(o311, o311_client)
     listed = [e["service_request_id"] for e in json.loads(o311_client.get("requests.json").content)]
-    assert listed == [recent.tracking_no]
+    assert listed == [recent.public_id]
     # service_request_id overrides every other argument, the date window too.
-    by_id = json.loads(o311_client.get("requests.json", service_request_id=old.tracking_no).content)
-    assert [e["service_request_id"] for e in by_id] == [old.tracking_no]
+    by_id = json.loads(o311_client.get("requests.json", service_request_id=old.public_id).content)
+    assert [e["service_request_id"] for e in by_id] == [old.public_id]
 
 
 def test_requests_of_categories_closed_to_the_public_are_not_published(o311, o311_client):
@@ -192,7 +192,7 @@ def test_requests_of_categories_closed_to_the_public_are_not_published(o311, o31
         lat=39.92,
         lng=116.42,
     ).appeal
-    assert o311_client.get(f"requests/{hidden.tracking_no}.json").status_code == 404
+    assert o311_client.get(f"requests/{hidden.public_id}.json").status_code == 404
     assert json.loads(o311_client.get("requests.json").content) == []
 
 
@@ -231,7 +231,7 @@ def test_a_token_gives_the_service_request_id(o311, o311_client, fmt):
     assert response.status_code == 200
     if fmt == "json":
         assert json.loads(response.content) == [
-            {"service_request_id": appeal.tracking_no, "token": token}
+            {"service_request_id": appeal.public_id, "token": token}
         ]
     else:
         [request] = etree.fromstring(response.content, STRICT)
@@ -248,12 +248,12 @@ def test_geojson_is_a_feature_collection_of_the_same_requests(o311, o311_client)
     doc = json.loads(response.content)
     assert doc["type"] == "FeatureCollection"
     features = {f["id"]: f for f in doc["features"]}
-    assert features[appeal.tracking_no]["geometry"] == {
+    assert features[appeal.public_id]["geometry"] == {
         "type": "Point",
         "coordinates": [116.42, 39.92],
     }
-    assert features[appeal.tracking_no]["properties"]["status"] == "open"
-    assert features[waiting.tracking_no]["geometry"] is None
+    assert features[appeal.public_id]["properties"]["status"] == "open"
+    assert features[waiting.public_id]["geometry"] is None
     assert o311_client.get("requests.geojson", status="nope").status_code == 400
 
 
@@ -293,10 +293,10 @@ def test_jurisdiction_id_is_required_when_several_are_served(o311, o311_client, 
         e["service_request_id"]
         for e in json.loads(o311_client.get("requests.json", jurisdiction_id=j).content)
     ]
-    assert listed("a.renzhi") == [in_a.tracking_no]
+    assert listed("a.renzhi") == [in_a.public_id]
     assert listed("b.renzhi") == []
     assert (
-        o311_client.get(f"requests/{in_a.tracking_no}.json", jurisdiction_id="b.renzhi").status_code
+        o311_client.get(f"requests/{in_a.public_id}.json", jurisdiction_id="b.renzhi").status_code
         == 404
     )
     # Filing into b's jurisdiction from a point in street A is outside its area.
@@ -346,7 +346,7 @@ def test_phone_and_id_numbers_written_into_the_text_are_masked(o311, o311_client
         o311_client,
         description="电梯坏了，请联系13912345678，身份证11010519800101123X，3号楼",
     )
-    body = o311_client.get(f"requests/{appeal.tracking_no}.{fmt}").content.decode("utf-8")
+    body = o311_client.get(f"requests/{appeal.public_id}.{fmt}").content.decode("utf-8")
     assert "13912345678" not in body and "139****5678" in body
     assert "11010519800101123X" not in body and "1101**********123X" in body
     assert "3号楼" in body
