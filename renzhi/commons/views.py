@@ -392,7 +392,13 @@ def residence_verify(request: AuthedRequest, residence_id: int) -> HttpResponse:
     row = queries.residences_for(request.user).filter(pk=residence_id).first()
     if row is None:
         raise Http404
-    run(request, lambda: residence_actions.verify_residence(request.user, row), _("Verified."))
+    run(
+        request,
+        lambda: residence_actions.verify_residence(
+            request.user, row, area_m2=request.POST.get("area_m2") or None
+        ),
+        _("Verified."),
+    )
     return redirect("commons:residences")
 
 
