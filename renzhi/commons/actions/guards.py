@@ -59,7 +59,11 @@ def moment(
             refuse(_("Enter a valid date and time."), field)
     now = timezone.now()
     earliest, latest = now - past, now + future
-    if not earliest <= value <= latest:
+    try:
+        within = earliest <= value <= latest
+    except OverflowError:  # 0001-01-01 in a zone east of UTC
+        within = False
+    if not within:
         refuse(
             _("Enter a date and time between %(start)s and %(end)s.")
             % {
