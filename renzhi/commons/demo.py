@@ -245,7 +245,7 @@ def _activities_and_training(community: Place, staff: User, people: list[User]) 
     party = publish("重阳节包饺子", "cultural", 5, 10, org=dance, who=people[0])
     for person in people[10:23]:
         activities.sign_up(person, party)  # three on the waiting list
-    help_day = publish("为独居老人上门服务", "mutual_aid", 8, 15, "3")
+    help_day = publish("为独居老人上门服务", "mutual_aid", 8, 15, "2")
     for person in people[20:26]:
         activities.sign_up(person, help_day)
 
@@ -278,6 +278,8 @@ def _activities_and_training(community: Place, staff: User, people: list[User]) 
         learners = [staff] if for_staff else people[i * 4 : i * 4 + 6]
         for j, person in enumerate(learners):
             training.enrol(staff, course, person)
+            if person == staff:
+                continue  # nobody records their own attendance or assesses themself
             training.record_attendance(staff, session, person)
             if j < 4:
                 training.assess(staff, course, person, score=55 + (j * 13) % 45)

@@ -106,7 +106,11 @@ def test_nobody_assesses_or_records_attendance_for_themself(world):
 def test_a_pass_score_of_zero_is_refused(world):
     with pytest.raises(ActionError) as refused:
         training.create_course(
-            world.alice, community=world.community_a, title="走过场", topic="first_aid", pass_score=0
+            world.alice,
+            community=world.community_a,
+            title="走过场",
+            topic="first_aid",
+            pass_score=0,
         )
     assert refused.value.errors[0].field == "pass_score"
 
