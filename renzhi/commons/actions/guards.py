@@ -51,12 +51,12 @@ def moment(
 ) -> dt.datetime:
     """`value` (made aware in the current time zone) if it lies within now − past … now + future."""
     if not isinstance(value, dt.datetime):
-        refuse(_("Enter a valid date and time."), field, ErrorCode.REQUIRED)
+        refuse(_("Please enter a valid date and time."), field, ErrorCode.REQUIRED)
     if timezone.is_naive(value):
         try:
             value = timezone.make_aware(value)
         except (ValueError, OverflowError):
-            refuse(_("Enter a valid date and time."), field)
+            refuse(_("Please enter a valid date and time."), field)
     now = timezone.now()
     earliest, latest = now - past, now + future
     try:
@@ -84,7 +84,7 @@ def day(
 ) -> dt.date:
     """`value` if the date lies within today − past … today + future."""
     if not isinstance(value, dt.date):
-        refuse(_("Enter a valid date."), field, ErrorCode.REQUIRED)
+        refuse(_("Please enter a valid date (YYYY-MM-DD)."), field, ErrorCode.REQUIRED)
     today = timezone.localdate()
     earliest, latest = today - past, today + future
     if not earliest <= value <= latest:

@@ -145,3 +145,18 @@ def test_dates_far_away_are_refused_with_a_field_message(world, api_client):
     for path in ("/commons/activities/", "/commons/"):
         api_client.force_login(world.charlie)
         assert api_client.get(path).status_code == 200
+
+
+def test_staff_confirm_the_organisers_hours_through_the_api(world, electors, api_client):
+    (leader,) = electors(1, prefix="leader")
+    org = filed_org(world, leader)
+    act = publish(world, leader, minutes=60, hours="1", org=org)
+    activities.sign_up(leader, act)
+    activities.check_in(leader, under_way(act), token=act.checkin_token)
+    activities.finish_activity(leader, ended(act))
+    path = f"/api/commons/activities/{act.pk}/confirm-hours"
+    mine = api_client.as_user(leader).post_json(path, {"username": leader.username})
+    assert mine.status_code == 403
+    confirmed = api_client.as_user(world.alice).post_json(path, {"username": leader.username})
+    assert confirmed.status_code == 200
+    assert TimeAccount.objects.get(user=leader).balance == Decimal("1")
