@@ -42,6 +42,8 @@ def _schema_message(err: dict) -> str:
     kind = str(err.get("type", ""))
     if kind == "missing":
         return _("This field is required.")
+    if kind == "value_error" and isinstance(err.get("ctx", {}).get("error"), ValueError):
+        return str(err["ctx"]["error"])  # a schema validator's own (localised) message
     if kind.startswith("int_"):
         return _("Please enter a whole number.")
     limits = err.get("ctx") or {}

@@ -139,6 +139,14 @@ def finish(request: AuthedRequest, activity_id: int):
     return present.activity(_activity(request, activity_id), request.auth)
 
 
+@_averb("confirm-hours", "Confirm an organiser's own hours (another organiser or staff)")
+def confirm_hours(request: AuthedRequest, activity_id: int, data: EnrolIn):
+    a = _activity(request, activity_id)
+    person = _api().user_by_name(data.username or "", "username")
+    activity_actions.confirm_hours(request.auth, a, person)
+    return present.activity(_activity(request, activity_id), request.auth)
+
+
 @_averb("cancel", "Cancel the activity (organiser)")
 def cancel(request: AuthedRequest, activity_id: int, data: ReasonIn):
     activity_actions.cancel_activity(request.auth, _activity(request, activity_id), data.reason)

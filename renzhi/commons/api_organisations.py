@@ -1,5 +1,7 @@
 """Organisations, household records and the support threshold (see renzhi/commons/api.py)."""
 
+from decimal import Decimal
+
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Router
@@ -233,9 +235,10 @@ def create_residence(request: AuthedRequest, data: ResidenceIn):
 
 
 @router.post("/residences/{residence_id}/verify", response=ResidenceOut, summary="Verify (staff)")
-def verify_residence(request: AuthedRequest, residence_id: int):
+def verify_residence(request: AuthedRequest, residence_id: int, area_m2: Decimal | None = None):
+    """Staff confirm the record and its floor area (`area_m2`, else the area recorded)."""
     row = _api().get_visible(queries.residences_for(request.auth), residence_id, "residence")
-    return present.residence(residence_actions.verify_residence(request.auth, row))
+    return present.residence(residence_actions.verify_residence(request.auth, row, area_m2=area_m2))
 
 
 # --- Support threshold and metrics -----------------------------------------------------------

@@ -12,13 +12,11 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
-from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from renzhi.commons.models import Ballot, Vote, VoteMethod
-from renzhi.commons.tally import CastBallot, Rules, count
+from renzhi.commons.models import Vote, VoteMethod
 from renzhi.core.errors import ActionError
 
 RECEIPT_BYTES = 9  # 12 characters of URL-safe base64: 72 bits
@@ -51,20 +49,3 @@ def clean_choice(
     if vote.method == VoteMethod.APPROVAL:
         picked.sort()
     return picked
-
-
-def tally_vote(vote: Vote):
-    """Count the stored ballots of `vote` (returns a `tally.Outcome`)."""
-    positions = list(vote.options.values_list("position", flat=True))
-    ballots = [
-        CastBallot(choice=b.choice, area=Decimal(b.weight_area or 0))
-        for b in Ballot.objects.filter(vote=vote).only("choice", "weight_area")
-    ]
-    rules = Rules(
-        method=vote.method,
-        quorum_rule=vote.quorum_rule,
-        quorum_percent=vote.quorum_percent,
-        pass_rule=vote.pass_rule,
-        by_area=vote.by_area,
-    )
-    return count(rules, positions, ballots, vote.electorate_size, vote.electorate_area)

@@ -4,8 +4,41 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
+from pydantic import AfterValidator
+
+# Every date a client sends is bounded (an activity in 9999 once broke the activity list for
+# everyone); the actions check again, tighter where the domain says so.
+HORIZON_DAYS = 5 * 365
+
+
+def _near_moment(value: dt.datetime) -> dt.datetime:
+    aware = timezone.make_aware(value) if timezone.is_naive(value) else value
+    span = dt.timedelta(days=HORIZON_DAYS)
+    now = timezone.now()
+    try:
+        near = now - span <= aware <= now + span
+    except OverflowError:
+        near = False
+    if not near:
+        raise ValueError(_("Enter a date and time within five years of today."))
+    return aware
+
+
+def _near_day(value: dt.date, years: int = 5) -> dt.date:
+    today = timezone.localdate()
+    if abs((value - today).days) > years * 365:
+        raise ValueError(_("Enter a date within %(n)d years of today.") % {"n": years})
+    return value
+
+
+Moment = Annotated[dt.datetime, AfterValidator(_near_moment)]
+Day = Annotated[dt.date, AfterValidator(_near_day)]
+LongDay = Annotated[dt.date, AfterValidator(lambda value: _near_day(value, 10))]
 
 
 class ReasonIn(Schema):
@@ -138,8 +171,8 @@ class OptionIn(Schema):
 
 class VoteIn(Schema):
     method: str
-    closes_at: dt.datetime
-    opens_at: dt.datetime | None = None
+    closes_at: Moment
+    opens_at: Moment | None = None
     options: list[str] = Field(default_factory=list)
     quorum_rule: str = "percent"
     quorum_percent: int = 50
@@ -167,7 +200,7 @@ class ResolutionIn(Schema):
 class TaskIn(Schema):
     title: str
     owner_username: str
-    due_on: dt.date | None = None
+    due_on: Day | None = None
 
 
 class ProgressIn(Schema):
@@ -257,8 +290,8 @@ class ActivityIn(Schema):
     title: str
     kind: str
     location: str
-    starts_at: dt.datetime
-    ends_at: dt.datetime
+    starts_at: Moment
+    ends_at: Moment
     capacity: int
     description: str = ""
     volunteer_hours: Decimal = Decimal("0")
@@ -309,8 +342,8 @@ class CourseIn(Schema):
 
 
 class SessionIn(Schema):
-    starts_at: dt.datetime
-    ends_at: dt.datetime
+    starts_at: Moment
+    ends_at: Moment
     location: str
     trainer: str = ""
 
@@ -331,8 +364,8 @@ class AttendanceIn(Schema):
 class AssessIn(Schema):
     username: str
     score: int
-    valid_from: dt.date | None = None
-    valid_until: dt.date | None = None
+    valid_from: Day | None = None
+    valid_until: LongDay | None = None
 
 
 class CourseOut(Schema):

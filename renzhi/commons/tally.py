@@ -102,9 +102,14 @@ def count(
     ballots: Sequence[CastBallot],
     electorate: int,
     electorate_area: Decimal = Decimal("0"),
+    *,
+    cast_area: Decimal | None = None,
 ) -> Outcome:
+    """Count `ballots`. `cast_area` is the floor area of those who took part when it is known
+    from the register (the ballot box passes it); otherwise the sum of the ballots' areas."""
     cast = len(ballots)
-    cast_area = sum((b.area for b in ballots), Decimal("0"))
+    if cast_area is None:
+        cast_area = sum((b.area for b in ballots), Decimal("0"))
     counts = {p: 0 for p in positions}
     areas = {p: Decimal("0") for p in positions}
     rounds: list[dict[int, int]] = []

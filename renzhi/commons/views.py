@@ -24,6 +24,7 @@ from renzhi.commons import metrics, present, queries, rules
 from renzhi.commons.actions import organisations as orgs
 from renzhi.commons.actions import residence as residence_actions
 from renzhi.commons.actions import timebank
+from renzhi.commons.actions.guards import moment
 from renzhi.commons.models import (
     OrgKind,
     OrgMember,
@@ -132,7 +133,8 @@ def _local_datetime(value: str, field: str) -> dt.datetime:
         naive = dt.datetime.fromisoformat(value)
     except ValueError:
         raise ActionError(_("Please enter a valid date and time."), field=field) from None
-    return naive.replace(tzinfo=LOCAL_TZ) if naive.tzinfo is None else naive
+    # Bounded at the form too (now ± 5 years); actions check again, tighter where needed.
+    return moment(naive.replace(tzinfo=LOCAL_TZ) if naive.tzinfo is None else naive, field)
 
 
 def _int(value: str | None, field: str) -> int:
@@ -392,7 +394,13 @@ def residence_verify(request: AuthedRequest, residence_id: int) -> HttpResponse:
     row = queries.residences_for(request.user).filter(pk=residence_id).first()
     if row is None:
         raise Http404
-    run(request, lambda: residence_actions.verify_residence(request.user, row), _("Verified."))
+    run(
+        request,
+        lambda: residence_actions.verify_residence(
+            request.user, row, area_m2=request.POST.get("area_m2") or None
+        ),
+        _("Verified."),
+    )
     return redirect("commons:residences")
 
 

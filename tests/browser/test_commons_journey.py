@@ -16,6 +16,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from renzhi.commons import ballot_box
 from renzhi.commons.actions import proposals, votes
 from renzhi.commons.models import (
     Ballot,
@@ -24,6 +25,7 @@ from renzhi.commons.models import (
     Participation,
     Phase,
     Proposal,
+    SealedBallot,
     Vote,
 )
 from renzhi.commons.tests.conftest import make_elector
@@ -143,7 +145,11 @@ def test_a_resident_organisation_takes_a_proposal_from_filing_to_evaluation(
     )
     assert response.ok and "投过票" in response.text()
     assert Participation.objects.filter(vote=vote).count() == 1
-    assert list(Ballot.objects.filter(vote=vote).values_list("choice", flat=True)) == [[0]]
+    # Sealed in the box until the count (no Ballot row yet to pair with the voter).
+    assert [
+        ballot_box.open_seal(b.sealed).choice for b in SealedBallot.objects.filter(vote=vote)
+    ] == [[0]]
+    assert not Ballot.objects.filter(vote=vote).exists()
     ctx2, second, out2, err2 = phone(browser, live_server, "neighbour01")
     second.goto(f"{base}/commons/proposals/{p.pk}/")
     second.check("[data-ballot] input[value='0']")
@@ -155,11 +161,7 @@ def test_a_resident_organisation_takes_a_proposal_from_filing_to_evaluation(
     stranger.goto(f"{base}/commons/proposals/{p.pk}/")
     assert stranger.locator("[data-ballot]").count() == 0
     assert "核实" in stranger.locator("[data-vote]").inner_text()
-    assert (
-        Ballot.objects.filter(vote=vote).count()
-        == Participation.objects.filter(vote=vote).count()
-        == 10
-    )
+    assert ballot_box.pending(vote) == Participation.objects.filter(vote=vote).count() == 10
 
     # 8. The window passes; staff count the vote: quorum met, passed 7 : 3.
     Vote.objects.filter(pk=vote.pk).update(
@@ -171,6 +173,7 @@ def test_a_resident_organisation_takes_a_proposal_from_filing_to_evaluation(
     staff.wait_for_load_state()
     vote.refresh_from_db()
     assert vote.passed and vote.result["quorum_met"] and vote.result["counts"]["0"] == 7
+    assert Ballot.objects.filter(vote=vote).count() == 10 and ballot_box.pending(vote) == 0
     assert staff.locator("[data-outcome='passed']").count() == 1
     shot(staff, "commons-vote-result")
 

@@ -1,12 +1,20 @@
 """Community activities: publish, sign up (capacity and a waiting list), cancel (the first on
 the waiting list moves up), QR check-in, photos, feedback, and finishing — which records the
-volunteer hours of everyone checked in as `core.ServiceHours` ("commons.activity")."""
+volunteer hours of everyone checked in as `core.ServiceHours` ("commons.activity").
+
+Volunteer hours become time-bank credit, so they are only earned by time really spent: an
+activity's hours are at most its duration; check-in is open only during the event (from
+`COMMONS_CHECKIN_GRACE_MINUTES`, default 30, before the start until the end); an activity is
+finished only after its end; and nobody credits themself — the organiser who finishes is not
+credited by finishing, another organiser or the community's staff confirms their hours
+(`confirm_hours`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -14,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from renzhi.commons import rules
-from renzhi.commons.actions.guards import forbid, locked, refuse, text, wrong_state
+from renzhi.commons.actions.guards import forbid, locked, moment, refuse, text, wrong_state
 from renzhi.commons.actions.organisations import may_act_for
 from renzhi.commons.models import (
     Activity,
@@ -30,11 +38,17 @@ from renzhi.commons.models import (
 from renzhi.commons.photos import check_photo
 from renzhi.core import audit, notify, uploads
 from renzhi.core.errors import ErrorCode
-from renzhi.core.models import Place, PlaceLevel, User
+from renzhi.core.models import Place, PlaceLevel, ServiceHours, User
 from renzhi.core.skills import record_hours
 
 SOURCE_TYPE = "commons.activity"
 MAX_CAPACITY = 10000
+MAX_LENGTH = dt.timedelta(days=14)  # an activity longer than this is a series of activities
+EARLIEST_START = dt.timedelta(days=30)  # publishing an activity that began long ago is a record
+
+
+def checkin_grace() -> dt.timedelta:
+    return dt.timedelta(minutes=getattr(settings, "COMMONS_CHECKIN_GRACE_MINUTES", 30))
 
 
 def publish_activity(
@@ -66,8 +80,12 @@ def publish_activity(
         )
     if kind not in ActivityKind.values:
         refuse(_("Choose a kind of activity."), "kind")
+    starts_at = moment(starts_at, "starts_at", past=EARLIEST_START)
+    ends_at = moment(ends_at, "ends_at", past=EARLIEST_START)
     if ends_at <= starts_at:
         refuse(_("The end must be after the start."), "ends_at")
+    if ends_at - starts_at > MAX_LENGTH:
+        refuse(_("An activity lasts at most %(n)d days.") % {"n": MAX_LENGTH.days}, "ends_at")
     if capacity < 1 or capacity > MAX_CAPACITY:
         refuse(_("The capacity must be between 1 and 10,000."), "capacity")
     try:
@@ -76,6 +94,8 @@ def publish_activity(
         refuse(_("Please enter a number."), "volunteer_hours")
     if hours < 0 or hours > 24:
         refuse(_("Volunteer hours must be between 0 and 24."), "volunteer_hours")
+    if hours * 3600 > Decimal((ends_at - starts_at).total_seconds()):
+        refuse(_("Volunteer hours cannot exceed the activity's duration."), "volunteer_hours")
     with transaction.atomic():
         activity = Activity.objects.create(
             community=community,
@@ -187,6 +207,11 @@ def check_in(
         activity = locked(activity)
         if activity.status != ActivityStatus.PUBLISHED:
             wrong_state("activity")
+        now = timezone.now()
+        if not activity.starts_at - checkin_grace() <= now <= activity.ends_at:
+            refuse(
+                _("Check-in is open only during the activity."), "activity", ErrorCode.INVALID_STATE
+            )
         signup = (
             Signup.objects.select_for_update()
             .filter(activity=activity, user=who, status=SignupStatus.CONFIRMED)
@@ -203,35 +228,73 @@ def check_in(
 
 
 def finish_activity(actor: User, activity: Activity) -> int:
-    """Close the activity; every checked-in participant is credited its volunteer hours."""
+    """Close the activity after its end; every checked-in participant but the one finishing is
+    credited its volunteer hours (their own wait for another organiser: `confirm_hours`)."""
     if not is_organiser(actor, activity):
         forbid(_("Only the organiser finishes the activity."), "activity")
     with transaction.atomic():
         activity = locked(activity)
         if activity.status != ActivityStatus.PUBLISHED:
             wrong_state("activity")
+        if timezone.now() < activity.ends_at:
+            refuse(
+                _("An activity is finished only after it has ended."),
+                "activity",
+                ErrorCode.INVALID_STATE,
+            )
         activity.status = ActivityStatus.FINISHED
         activity.save(update_fields=["status"])
         credited = 0
         if activity.volunteer_hours > 0:
-            for signup in activity.signups.filter(checked_in_at__isnull=False).select_related(
-                "user"
+            for signup in (
+                activity.signups.filter(checked_in_at__isnull=False)
+                .exclude(user=actor)
+                .select_related("user")
             ):
-                record_hours(
-                    signup.user,
-                    activity.community,
-                    activity.volunteer_hours,
-                    timezone.localdate(activity.starts_at),
-                    source_type=SOURCE_TYPE,
-                    source_id=str(activity.pk),
-                    note=activity.title[:200],
-                )
+                _credit(activity, signup.user)
                 credited += 1
         audit.record(actor, "commons.activity.finish", activity, after={"credited": credited})
     from renzhi.commons.actions.timebank import earn_from_service
 
     earn_from_service()
     return credited
+
+
+def confirm_hours(actor: User, activity: Activity, person: User) -> ServiceHours:
+    """Another organiser (or the community's staff) credits the hours of someone who could not be
+    credited at finishing — the organiser who finished. Nobody confirms their own hours."""
+    if person.pk == actor.pk:
+        forbid(_("Nobody confirms their own volunteer hours."), "person")
+    if not is_organiser(actor, activity):
+        forbid(_("Only another organiser or community staff confirms these hours."), "person")
+    with transaction.atomic():
+        activity = locked(activity)
+        if activity.status != ActivityStatus.FINISHED or activity.volunteer_hours <= 0:
+            wrong_state("activity")
+        if not activity.signups.filter(user=person, checked_in_at__isnull=False).exists():
+            refuse(_("Only participants who checked in earn hours."), "person")
+        if ServiceHours.objects.filter(
+            user=person, source_type=SOURCE_TYPE, source_id=str(activity.pk)
+        ).exists():
+            refuse(_("These hours are already credited."), "person", ErrorCode.DUPLICATE)
+        row = _credit(activity, person)
+        audit.record(actor, "commons.activity.confirm_hours", activity, after={"user": person.pk})
+    from renzhi.commons.actions.timebank import earn_from_service
+
+    earn_from_service(person)
+    return row
+
+
+def _credit(activity: Activity, person: User) -> ServiceHours:
+    return record_hours(
+        person,
+        activity.community,
+        activity.volunteer_hours,
+        timezone.localdate(activity.starts_at),
+        source_type=SOURCE_TYPE,
+        source_id=str(activity.pk),
+        note=activity.title[:200],
+    )
 
 
 def cancel_activity(actor: User, activity: Activity, reason: str) -> Activity:

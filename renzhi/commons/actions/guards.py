@@ -1,10 +1,13 @@
-"""Shared steps of the commons actions: refusals with a named field, row locks, text checks."""
+"""Shared steps of the commons actions: refusals with a named field, row locks, text and
+date checks."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import NoReturn, TypeVar
 
 from django.db.models import Model
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from renzhi.core.errors import ActionError, ErrorCode, PermissionRefused
@@ -32,6 +35,68 @@ def text(value: str | None, field: str, *, max_length: int, required: bool = Tru
     if len(cleaned) > max_length:
         refuse(_("At most %(n)d characters, please.") % {"n": max_length}, field, ErrorCode.INVALID)
     return cleaned
+
+
+# Dates in the commons are about community life: nothing is planned or recorded further than
+# this from today (an activity in 9999 once broke the activity list for everyone).
+HORIZON = dt.timedelta(days=5 * 365)
+
+
+def moment(
+    value: dt.datetime | None,
+    field: str,
+    *,
+    past: dt.timedelta = HORIZON,
+    future: dt.timedelta = HORIZON,
+) -> dt.datetime:
+    """`value` (made aware in the current time zone) if it lies within now − past … now + future."""
+    if not isinstance(value, dt.datetime):
+        refuse(_("Please enter a valid date and time."), field, ErrorCode.REQUIRED)
+    if timezone.is_naive(value):
+        try:
+            value = timezone.make_aware(value)
+        except (ValueError, OverflowError):
+            refuse(_("Please enter a valid date and time."), field)
+    now = timezone.now()
+    earliest, latest = now - past, now + future
+    try:
+        within = earliest <= value <= latest
+    except OverflowError:  # 0001-01-01 in a zone east of UTC
+        within = False
+    if not within:
+        refuse(
+            _("Enter a date and time between %(start)s and %(end)s.")
+            % {
+                "start": formats.date_format(timezone.localtime(earliest), "SHORT_DATETIME_FORMAT"),
+                "end": formats.date_format(timezone.localtime(latest), "SHORT_DATETIME_FORMAT"),
+            },
+            field,
+        )
+    return value
+
+
+def day(
+    value: dt.date | None,
+    field: str,
+    *,
+    past: dt.timedelta = HORIZON,
+    future: dt.timedelta = HORIZON,
+) -> dt.date:
+    """`value` if the date lies within today − past … today + future."""
+    if not isinstance(value, dt.date):
+        refuse(_("Please enter a valid date (YYYY-MM-DD)."), field, ErrorCode.REQUIRED)
+    today = timezone.localdate()
+    earliest, latest = today - past, today + future
+    if not earliest <= value <= latest:
+        refuse(
+            _("Enter a date between %(start)s and %(end)s.")
+            % {
+                "start": formats.date_format(earliest, "SHORT_DATE_FORMAT"),
+                "end": formats.date_format(latest, "SHORT_DATE_FORMAT"),
+            },
+            field,
+        )
+    return value
 
 
 def wrong_state(field: str = "status") -> NoReturn:

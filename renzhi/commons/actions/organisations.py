@@ -1,7 +1,9 @@
 """Filing (备案) and approval (审批) of community organisations, their members and reports.
 
 Community staff review; kinds in `APPROVAL_KINDS` go on to the street's leader for approval.
-Nobody decides on an organisation they created, lead or belong to.
+Four eyes: nobody decides on an organisation they created, lead, belong to *or ever belonged
+to* (a member who left to review it is still barred), or whose filing they submitted, edited or
+reported on — the organisation's own log (`OrgEvent`) and member rows are the record.
 """
 
 from __future__ import annotations
@@ -394,10 +396,14 @@ def _require_reviewer(actor: User, org: Organisation) -> None:
         forbid(_("Only the community's staff review organisations."), "organisation")
 
 
+APPLICANT_VERBS = ("file", "submit", "edit", "annual_report", "add_member", "remove_member")
+
+
 def _refuse_own(actor: User, org: Organisation) -> None:
     own = (
         actor.pk in {org.created_by_id, org.leader_id}
-        or org.members.filter(user=actor, left_on__isnull=True).exists()
+        or org.members.filter(user=actor).exists()  # past members too
+        or org.events.filter(actor=actor, verb__in=APPLICANT_VERBS).exists()
     )
     if own:
         forbid(_("You cannot decide on an organisation you belong to."), "organisation")

@@ -18,8 +18,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renzhi.commons import rules
-from renzhi.commons.actions.guards import forbid, locked, refuse, text, wrong_state
+from renzhi.commons import origins, rules
+from renzhi.commons.actions.guards import day, forbid, locked, refuse, text, wrong_state
 from renzhi.commons.actions.organisations import may_act_for
 from renzhi.commons.models import (
     Comment,
@@ -96,9 +96,10 @@ def raise_proposal(
                 "organisation",
             )
         origin = Origin.ORGANISATION
-    elif source in (Origin.HOT_ISSUE, Origin.APPEAL) and source_ref:
+    elif source in (Origin.HOT_ISSUE, Origin.APPEAL):
         if not staff and not rules.is_resident_of(actor, community):
             forbid(_("You can raise proposals only in your own community."), "community")
+        source_ref = origins.check(actor, community, source, source_ref)
         origin = Origin(source)
     elif staff:
         origin = Origin.STAFF
@@ -156,9 +157,11 @@ def set_agenda(actor: User, proposal: Proposal) -> Proposal:
         proposal = locked(proposal)
         if proposal.phase != P.COLLECTING:
             wrong_state("phase")
-        if proposal.origin in (Origin.RESIDENT, Origin.ORGANISATION) and (
-            proposal.supports_count < proposal.support_threshold
-        ):
+        # Only what staff raised skips the supports; a resident's appeal origin still needs them.
+        needs_supports = proposal.origin in (Origin.RESIDENT, Origin.ORGANISATION) or not (
+            rules.is_staff_of(proposal.author, proposal.community)
+        )
+        if needs_supports and proposal.supports_count < proposal.support_threshold:
             refuse(
                 _("This proposal has not reached its support threshold yet."),
                 "supports",
@@ -312,6 +315,8 @@ def add_task(
     """组织实施: a task with an owner; the first task starts the implementation."""
     _require_staff(actor, proposal)
     title = text(title, "title", max_length=200)
+    if due_on is not None:
+        due_on = day(due_on, "due_on", past=dt.timedelta(days=30))
     with transaction.atomic():
         proposal = locked(proposal)
         if proposal.phase not in (P.RESOLVED, P.IMPLEMENTING):

@@ -3,6 +3,11 @@
 A pass issues a certificate and grants the course's skill (`core.skills.grant_skill`) with the
 certificate's validity, so emergency mobilisation finds the person by skill. An assessment
 needs attendance at one session at least when the course has sessions.
+
+Because a skill sends a person into emergencies, its grant is guarded: nobody records their own
+attendance or assesses themself; a pass score is above zero; a certificate is valid for at most
+`MAX_VALIDITY_MONTHS` (the skill's own validity, else `DEFAULT_VALIDITY_MONTHS`, when none is
+given); and a course grants a skill only when it has at least one session the person attended.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from renzhi.commons import rules
-from renzhi.commons.actions.guards import forbid, locked, refuse, text
+from renzhi.commons.actions.guards import HORIZON, day, forbid, locked, moment, refuse, text
 from renzhi.commons.models import (
     Assessment,
     Attendance,
@@ -29,6 +34,10 @@ from renzhi.core import audit, notify
 from renzhi.core.errors import ErrorCode
 from renzhi.core.models import Place, PlaceLevel, Skill, SkillSource, User
 from renzhi.core.skills import grant_skill
+
+DEFAULT_VALIDITY_MONTHS = 36
+MAX_VALIDITY_MONTHS = 60
+MAX_SESSION = dt.timedelta(hours=12)
 
 
 def create_course(
@@ -48,8 +57,8 @@ def create_course(
         forbid(_("Only the community's staff create courses."), "community")
     if topic not in CourseTopic.values:
         refuse(_("Choose a topic."), "topic")
-    if not 0 <= pass_score <= 100:
-        refuse(_("The pass score is between 0 and 100."), "pass_score")
+    if not 1 <= pass_score <= 100:
+        refuse(_("The pass score is between 1 and 100."), "pass_score")
     with transaction.atomic():
         course = Course.objects.create(
             community=community,
@@ -75,8 +84,12 @@ def add_session(
     trainer: str = "",
 ) -> TrainingSession:
     _require_staff(actor, course)
+    starts_at = moment(starts_at, "starts_at", past=dt.timedelta(days=30))
+    ends_at = moment(ends_at, "ends_at", past=dt.timedelta(days=30))
     if ends_at <= starts_at:
         refuse(_("The end must be after the start."), "ends_at")
+    if ends_at - starts_at > MAX_SESSION:
+        refuse(_("A session lasts at most 12 hours."), "ends_at")
     with transaction.atomic():
         session = TrainingSession.objects.create(
             course=course,
@@ -112,6 +125,8 @@ def enrol(actor: User, course: Course, person: User | None = None) -> Enrolment:
 
 def record_attendance(actor: User, session: TrainingSession, person: User) -> Attendance:
     _require_staff(actor, session.course)
+    if person.pk == actor.pk:
+        forbid(_("Nobody records their own attendance."), "person")
     with transaction.atomic():
         if not Enrolment.objects.filter(course=session.course, user=person).exists():
             refuse(
@@ -142,18 +157,35 @@ def assess(
 ) -> tuple[Assessment, Certificate | None]:
     """Record the score; a pass issues the certificate and grants the skill."""
     _require_staff(actor, course)
+    if person.pk == actor.pk:
+        forbid(_("Nobody assesses themself."), "person")
     if not 0 <= score <= 100:
         refuse(_("The score is between 0 and 100."), "score")
-    valid_from = valid_from or timezone.localdate()
-    if valid_until is None and course.skill is not None and course.skill.valid_months:
-        valid_until = add_months(valid_from, course.skill.valid_months)
-    if valid_until is not None and valid_until < valid_from:
+    valid_from = day(
+        valid_from or timezone.localdate(), "valid_from", future=dt.timedelta(days=366)
+    )
+    if valid_until is None:
+        months = (course.skill.valid_months if course.skill else 0) or DEFAULT_VALIDITY_MONTHS
+        valid_until = add_months(valid_from, min(months, MAX_VALIDITY_MONTHS))
+    valid_until = day(valid_until, "valid_until", future=HORIZON + HORIZON)
+    if valid_until < valid_from:
         refuse(_("The certificate cannot end before it starts."), "valid_until")
+    if valid_until > add_months(valid_from, MAX_VALIDITY_MONTHS):
+        refuse(
+            _("A certificate is valid for at most %(n)d years.") % {"n": MAX_VALIDITY_MONTHS // 12},
+            "valid_until",
+        )
     with transaction.atomic():
         course = locked(course)
         if not Enrolment.objects.filter(course=course, user=person).exists():
             refuse(
                 _("This person is not enrolled in the course."), "person", ErrorCode.INVALID_STATE
+            )
+        if course.skill is not None and not course.sessions.exists():
+            refuse(
+                _("A course that grants a skill needs at least one session first."),
+                "course",
+                ErrorCode.INVALID_STATE,
             )
         if (
             course.sessions.exists()

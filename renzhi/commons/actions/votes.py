@@ -1,9 +1,12 @@
 """Votes (表决): open with a fixed window, cast secretly, close and count.
 
-Casting locks the vote row, so parallel ballots queue on it: the participation register and
-the ballot box grow together, and `ballots_cast` equals both. A second participation is refused
-under the lock, and the unique (vote, voter) constraint refuses it again in the database.
-What was chosen is written only to `Ballot` (see `renzhi.commons.ballots`).
+Opening freezes the electorate: an `Elector` row for every resident verified by then, with the
+floor area confirmed then; only they vote, with that weight, whatever happens to household
+records afterwards. Casting locks the vote row, so parallel ballots queue on it: the
+participation register and the sealed ballot box grow together, and `ballots_cast` equals both.
+A second participation is refused under the lock, and the unique (vote, voter) constraint
+refuses it again in the database. What was chosen is sealed in the box while the vote is open
+and written to `Ballot` only at the count, shuffled (see `renzhi.commons.ballot_box`).
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renzhi.commons import ballots, rules
-from renzhi.commons.actions.guards import forbid, locked, refuse
+from renzhi.commons import ballot_box, ballots, rules
+from renzhi.commons.actions.guards import forbid, locked, moment, refuse
 from renzhi.commons.models import (
-    Ballot,
+    Elector,
     Participation,
     PassRule,
     Phase,
@@ -65,7 +68,8 @@ def open_vote(
     if not rules.is_staff_of(actor, proposal.community):
         forbid(_("Only the community's staff open a vote."), "proposal")
     now = timezone.now()
-    opens_at = opens_at or now
+    opens_at = moment(opens_at or now, "opens_at", past=dt.timedelta(days=1))
+    closes_at = moment(closes_at, "closes_at", past=dt.timedelta(0))
     if method not in VoteMethod.values:
         refuse(_("Choose a voting method."), "method")
     if quorum_rule not in QuorumRule.values:
@@ -83,7 +87,9 @@ def open_vote(
         proposal = locked(proposal)
         if proposal.phase != Phase.DISCUSSION:
             refuse(_("A vote follows the discussion."), "proposal", ErrorCode.INVALID_STATE)
-        electors = Residence.objects.filter(community=proposal.community, verified_at__isnull=False)
+        electors = Residence.objects.filter(
+            community=proposal.community, verified_at__lte=min(opens_at, now)
+        )
         if proposal.building:
             electors = electors.filter(building=proposal.building)
         size = electors.aggregate(n=Count("id"), area=Sum("area_m2"))
@@ -110,6 +116,13 @@ def open_vote(
             status=VoteStatus.OPEN,
             electorate_size=size["n"],
             electorate_area=size["area"] or 0,
+        )
+        # The electorate, frozen: who is verified now, with the area confirmed now.
+        Elector.objects.bulk_create(
+            [
+                Elector(vote=vote, user_id=user_id, area_m2=area)
+                for user_id, area in electors.values_list("user_id", "area_m2")
+            ]
         )
         VoteOption.objects.bulk_create(
             [VoteOption(vote=vote, position=i, label=label) for i, label in enumerate(labels)]
@@ -162,14 +175,13 @@ def cast_vote(
     with transaction.atomic():
         vote = locked(vote)
         _require_open(vote)
-        residence = Residence.objects.filter(
-            user=voter, community=community, verified_at__isnull=False
-        )
-        if vote.building:
-            residence = residence.filter(building=vote.building)
-        home = residence.first()
-        if home is None:
-            forbid(_("Only verified residents of the electorate can vote."), "voter")
+        # The electorate frozen at opening decides, not today's household records.
+        elector = Elector.objects.filter(vote=vote, user=voter).first()
+        if elector is None:
+            forbid(
+                _("Only residents verified before the vote opened can vote in it."),
+                "on_behalf_of" if on_behalf_of is not None else "voter",
+            )
         already = Participation.objects.filter(vote=vote, voter=voter).exists()
         if already:
             return _change(vote, voter, picked, receipt)
@@ -180,11 +192,11 @@ def cast_vote(
             proxy_note=proxy_note.strip()[:200],
         )
         new_receipt = ballots.new_receipt() if vote.allow_change and on_behalf_of is None else ""
-        Ballot.objects.create(
-            vote=vote,
-            choice=picked,
-            weight_area=home.area_m2 if _counts_area(vote) else None,
-            receipt_hash=ballots.receipt_hash(vote, new_receipt) if new_receipt else "",
+        ballot_box.put(
+            vote,
+            picked,
+            elector.area_m2 if _counts_area(vote) else None,
+            ballots.receipt_hash(vote, new_receipt) if new_receipt else "",
         )
         Vote.objects.filter(pk=vote.pk).update(ballots_cast=F("ballots_cast") + 1)
         # Who voted (and who cast it) is public record; what they chose is not in the event.
@@ -210,7 +222,7 @@ def close_vote(actor: User | None, vote: Vote, *, now: dt.datetime | None = None
             refuse(
                 _("The vote is still open until its closing time."), "vote", ErrorCode.INVALID_STATE
             )
-        outcome = ballots.tally_vote(vote)
+        outcome = ballot_box.count_and_empty(vote)
         vote.result = outcome.as_json()
         vote.passed = outcome.passed
         vote.status = VoteStatus.CLOSED
@@ -259,15 +271,8 @@ def _change(vote: Vote, voter: User, picked: list[int], receipt: str) -> CastRes
             "receipt",
             ErrorCode.REQUIRED,
         )
-    ballot = (
-        Ballot.objects.select_for_update()
-        .filter(vote=vote, receipt_hash=ballots.receipt_hash(vote, receipt))
-        .first()
-    )
-    if ballot is None:
+    if not ballot_box.replace(vote, ballots.receipt_hash(vote, receipt), picked):
         refuse(_("This receipt does not match a ballot of this vote."), "receipt")
-    ballot.choice = picked
-    ballot.save(update_fields=["choice"])
     audit.record(voter, "commons.vote.change", vote, after={"voter": voter.pk})
     return CastResult(receipt=receipt.strip(), changed=True)
 

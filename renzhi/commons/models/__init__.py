@@ -50,9 +50,11 @@ from renzhi.commons.models.training import (
 )
 from renzhi.commons.models.voting import (
     Ballot,
+    Elector,
     Participation,
     PassRule,
     QuorumRule,
+    SealedBallot,
     Vote,
     VoteMethod,
     VoteOption,
@@ -74,6 +76,7 @@ __all__ = [
     "Course",
     "CourseTopic",
     "DeliberationRules",
+    "Elector",
     "Enrolment",
     "Evaluation",
     "HelpCategory",
@@ -97,6 +100,7 @@ __all__ = [
     "ProposalOption",
     "QuorumRule",
     "Residence",
+    "SealedBallot",
     "Signup",
     "SignupStatus",
     "Support",

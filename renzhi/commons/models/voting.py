@@ -1,11 +1,21 @@
 """Votes (表决) with a secret ballot.
 
-Who voted and what was voted live in two tables that share nothing but the vote:
+Who may vote, who voted and what was voted live in tables that share nothing but the vote:
+- `Elector` (vote, user, floor area): the electorate frozen when the vote opened — who was a
+  verified resident then, with the floor area confirmed then. Later verifications, new homes or
+  edited areas do not change it.
 - `Participation` (vote, voter, at, proxy): one row per elector — the register of who voted,
   unique per vote × voter, so a second vote is refused by the database too.
-- `Ballot` (random UUID, vote, choice, area weight, receipt hash): no voter, no participation
-  id, no timestamp, no sequence. Its primary key is a random UUID, so its order says nothing
-  about when it was cast. See docs/commons-staff.md "无记名投票" for the scheme and its limits.
+- `SealedBallot` (the ballot box): what a voter chose, sealed (encrypted and authenticated with
+  a key derived from the server key) while the vote is open. It is written in the same
+  transaction as the participation, so its position could pair it with the voter — which is why
+  its content is sealed and why it is gone once the vote closes.
+- `Ballot` (random UUID, vote, choice, bucketed area, receipt hash): written only when the vote
+  closes, all at once and in a shuffled order, from the opened box. No voter, no participation
+  id, no timestamp, no sequence; every ballot of a vote shares one transaction, so neither row
+  order (rowid, ctid) nor the writing transaction (xmin) says whose it is. The floor area is
+  rounded to a bucket so that an unusual flat does not name its owner.
+See docs/security.md "Civic processes" and docs/commons-staff.md "无记名投票".
 """
 
 from __future__ import annotations
@@ -102,6 +112,20 @@ class VoteOption(models.Model):
         return f"{self._meta.verbose_name} {self.pk}"
 
 
+class Elector(models.Model):
+    """One elector of a vote, frozen when the vote opened (with the floor area confirmed then)."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="electors")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    area_m2 = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vote", "user"], name="elector_once")]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk}"
+
+
 class Participation(models.Model):
     """Who voted (and who cast it for them). Nothing here says what they voted."""
 
@@ -120,15 +144,43 @@ class Participation(models.Model):
         return f"{self._meta.verbose_name} {self.pk}"
 
 
+class SealedBallot(models.Model):
+    """A ballot in the box while the vote is open: its content sealed, opened only at the count.
+
+    `receipt_hash` (HMAC of the voter's secret receipt, or empty) lets a voter who holds the
+    receipt replace their choice; it says nothing about who they are.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="sealed_ballots")
+    sealed = models.TextField()
+    receipt_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vote", "receipt_hash"],
+                condition=~models.Q(receipt_hash=""),
+                name="sealed_ballot_receipt_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk}"
+
+
 class Ballot(models.Model):
-    """What was voted. Deliberately without voter, participation, timestamp or sequence."""
+    """What was voted. Deliberately without voter, participation, timestamp or sequence.
+
+    Written only at the count, in a shuffled batch (see `renzhi.commons.ballot_box`)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="ballots")
     # Option positions: [p] for yes/no and single choice, a preference order for ranked,
     # the approved set (sorted) for approval.
     choice = models.JSONField()
-    # Floor area of the elector's home, kept only when the vote counts area (双三分之二).
+    # Floor area of the elector's home rounded to COMMONS_BALLOT_AREA_BUCKET m², kept only when
+    # the vote counts area (双三分之二). The count itself uses the exact confirmed areas.
     weight_area = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     # HMAC of the voter's secret receipt, only when votes may be changed; empty otherwise.
     receipt_hash = models.CharField(max_length=64, blank=True)

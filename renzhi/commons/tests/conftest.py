@@ -56,3 +56,25 @@ def discussed_proposal(world, title="加装电梯"):
 
 def soon(minutes: int = 60) -> dt.datetime:
     return timezone.now() + dt.timedelta(minutes=minutes)
+
+
+def under_way(activity):
+    """Move an activity so that it is happening now (check-in open): tests cannot wait for it."""
+    from renzhi.commons.models import Activity
+
+    length = activity.ends_at - activity.starts_at
+    start = timezone.now() - dt.timedelta(minutes=5)
+    Activity.objects.filter(pk=activity.pk).update(starts_at=start, ends_at=start + length)
+    activity.refresh_from_db()
+    return activity
+
+
+def ended(activity):
+    """Move an activity so that it ended a minute ago (it may be finished)."""
+    from renzhi.commons.models import Activity
+
+    length = activity.ends_at - activity.starts_at
+    end = timezone.now() - dt.timedelta(minutes=1)
+    Activity.objects.filter(pk=activity.pk).update(starts_at=end - length, ends_at=end)
+    activity.refresh_from_db()
+    return activity

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from renzhi.commons.actions import activities, timebank
 from renzhi.commons.models import Activity, Signup, SignupStatus, TimeAccount
+from renzhi.commons.tests.conftest import ended, under_way
 from renzhi.core.errors import ActionError, ErrorCode
 from renzhi.core.models import ServiceHours
 
@@ -61,8 +62,8 @@ def test_checked_in_participants_earn_hours_and_credits(world, electors):
     with pytest.raises(ActionError) as refused:
         activities.check_in(a, act, token="wrong")
     assert refused.value.errors[0].field == "token"
-    activities.check_in(a, act, token=act.checkin_token)
-    assert activities.finish_activity(world.alice, act) == 1
+    activities.check_in(a, under_way(act), token=act.checkin_token)
+    assert activities.finish_activity(world.alice, ended(act)) == 1
     shift = ServiceHours.objects.get(user=a)
     assert shift.source_type == "commons.activity" and shift.hours == Decimal("2")
     assert not ServiceHours.objects.filter(user=b).exists()
@@ -92,7 +93,7 @@ def test_feedback_comes_from_participants_once(world, electors):
     activities.sign_up(a, act)
     with pytest.raises(ActionError):
         activities.give_feedback(a, act, rating=5)
-    activities.check_in(world.alice, act, person=a)
+    activities.check_in(world.alice, under_way(act), person=a)
     activities.give_feedback(a, act, rating=5, comment="很开心")
     with pytest.raises(ActionError) as refused:
         activities.give_feedback(a, act, rating=4)

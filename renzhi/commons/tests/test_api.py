@@ -163,6 +163,19 @@ def test_bad_input_names_the_field_and_changes_nothing(world, api_client, electo
         },
     ).json()
     api_client.post_json(f"/api/commons/courses/{course['id']}/enrol", {"username": "vera"})
+    # A course grants its skill only with a session the person attended.
+    session = api_client.post_json(
+        f"/api/commons/courses/{course['id']}/sessions",
+        {
+            "starts_at": start.isoformat(),
+            "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+            "location": "卫生站",
+        },
+    ).json()["sessions"][0]
+    api_client.post_json(
+        f"/api/commons/courses/{course['id']}/attendance",
+        {"session_id": session["id"], "username": "vera"},
+    )
     r = api_client.post_json(
         f"/api/commons/courses/{course['id']}/assess",
         {"username": "vera", "score": 90, "valid_from": "2026-05-01", "valid_until": "2026-04-01"},

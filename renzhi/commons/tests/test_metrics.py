@@ -9,7 +9,7 @@ from django.utils import timezone
 from renzhi.commons import metrics
 from renzhi.commons.actions import activities, proposals, training, votes
 from renzhi.commons.models import Vote
-from renzhi.commons.tests.conftest import discussed_proposal, soon
+from renzhi.commons.tests.conftest import discussed_proposal, ended, soon, under_way
 
 
 def test_metrics_count_participation_per_1000_residents(world, electors):
@@ -28,8 +28,10 @@ def test_metrics_count_participation_per_1000_residents(world, electors):
     )
     for person in people[:3]:
         activities.sign_up(person, act)
+    under_way(act)
+    for person in people[:3]:
         activities.check_in(world.alice, act, person=person)
-    activities.finish_activity(world.alice, act)
+    activities.finish_activity(world.alice, ended(act))
     vote = votes.open_vote(
         world.alice, discussed_proposal(world), method="yes_no", closes_at=soon()
     )

@@ -10,10 +10,18 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from renzhi.commons import ballot_box
 from renzhi.commons.actions import activities, votes
 from renzhi.commons.actions import organisations as orgs
-from renzhi.commons.models import Ballot, Organisation, OrgStatus, Proposal, Support
-from renzhi.commons.tests.conftest import discussed_proposal, soon
+from renzhi.commons.models import (
+    Ballot,
+    Organisation,
+    OrgStatus,
+    Proposal,
+    SealedBallot,
+    Support,
+)
+from renzhi.commons.tests.conftest import discussed_proposal, soon, under_way
 from renzhi.core.tests.matrix import ALL_USERS, PageEndpoint, check_page
 
 TAKE_PART = set(ALL_USERS) - {"erin"}  # gina: a grid worker reads (her grid holds no community)
@@ -122,7 +130,8 @@ def test_a_ballot_cast_through_the_page_is_counted_once(world, client, electors)
     client.post(f"/commons/proposals/{p.pk}/act/cast/", {"choice": "0"})
     response = client.post(f"/commons/proposals/{p.pk}/act/cast/", {"choice": "1"}, follow=True)
     assert "field-voter" in response.content.decode()
-    assert list(Ballot.objects.values_list("choice", flat=True)) == [[0]]
+    assert [ballot_box.open_seal(b.sealed).choice for b in SealedBallot.objects.all()] == [[0]]
+    assert not Ballot.objects.exists()  # written only at the count
 
 
 def test_the_checkin_page_from_the_qr_code_checks_in(world, client, electors):
@@ -143,6 +152,7 @@ def test_the_checkin_page_from_the_qr_code_checks_in(world, client, electors):
     page = client.get(f"/commons/activities/{act.pk}/").content.decode()
     assert "<svg" in page and "data-qr" in page
     client.force_login(person)
+    under_way(act)
     url = f"/commons/activities/{act.pk}/checkin?t={act.checkin_token}"
     assert client.get(url).status_code == 200
     client.post(url, {"t": act.checkin_token})

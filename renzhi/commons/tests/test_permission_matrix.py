@@ -53,6 +53,10 @@ HOUSEHOLDS = {u: NOBODY for u in ALL_USERS} | {
 }
 
 
+SOON = (dt.datetime.now(dt.UTC) + dt.timedelta(days=20)).isoformat()
+LATER = (dt.datetime.now(dt.UTC) + dt.timedelta(days=20, hours=1)).isoformat()
+
+
 @pytest.fixture
 def matrix(world):
     from renzhi.commons.actions.residence import register_residence
@@ -104,7 +108,13 @@ def matrix(world):
             hours=1,
         )
         home = register_residence(
-            staff, community=community, building="1", room="101", user=resident, verify=True
+            staff,
+            community=community,
+            building="1",
+            room="101",
+            area_m2="80",
+            user=resident,
+            verify=True,
         )
         keys[letter] = {
             "org": str(org.pk),
@@ -214,7 +224,8 @@ VERBS = [
     ("proposal", "proposals/{id}/comments/1/hide", {"reason": "x"}),
     ("proposal", "proposals/{id}/options", {"label": "x"}),
     ("proposal", "proposals/{id}/options/1/amend", {"label": "x"}),
-    ("proposal", "proposals/{id}/vote", {"method": "yes_no", "closes_at": "2099-01-01T00:00:00Z"}),
+    # A closing time within the bounded horizon, so that only the scope can refuse it.
+    ("proposal", "proposals/{id}/vote", {"method": "yes_no", "closes_at": SOON}),
     ("proposal", "proposals/{id}/vote/cast", {"choice": [0]}),
     ("proposal", "proposals/{id}/vote/close", {}),
     ("proposal", "proposals/{id}/resolution", {"resolution": "x"}),
@@ -231,7 +242,7 @@ VERBS = [
     (
         "course",
         "courses/{id}/sessions",
-        {"starts_at": "2099-01-01T00:00:00Z", "ends_at": "2099-01-01T01:00:00Z", "location": "x"},
+        {"starts_at": SOON, "ends_at": LATER, "location": "x"},
     ),
     ("course", "courses/{id}/enrol", {}),
     ("course", "courses/{id}/attendance", {"session_id": 1, "username": "charlie"}),

@@ -8,8 +8,17 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from renzhi.commons import ballot_box
 from renzhi.commons.actions import votes
-from renzhi.commons.models import Ballot, Participation, Phase, QuorumRule, Vote, VoteMethod
+from renzhi.commons.models import (
+    Ballot,
+    Participation,
+    Phase,
+    QuorumRule,
+    SealedBallot,
+    Vote,
+    VoteMethod,
+)
 from renzhi.commons.tests.conftest import discussed_proposal, make_elector, soon
 from renzhi.core.errors import ActionError, ErrorCode
 
@@ -32,15 +41,23 @@ def close_now(vote: Vote) -> Vote:
     return votes.close_vote(None, vote)
 
 
+def in_box(vote: Vote) -> list[list[int]]:
+    """The choices sealed in the box (opened with the server key, as the count does)."""
+    return [
+        ballot_box.open_seal(row.sealed).choice for row in SealedBallot.objects.filter(vote=vote)
+    ]
+
+
 def test_the_vote_count_equals_the_ballots_cast(open_vote):
     vote, people = open_vote
     for i, person in enumerate(people):
         votes.cast_vote(person, vote, [0 if i < 7 else 1])
     vote.refresh_from_db()
     assert vote.ballots_cast == 10
-    assert Ballot.objects.filter(vote=vote).count() == 10
+    assert ballot_box.pending(vote) == 10  # sealed in the box until the count
     assert Participation.objects.filter(vote=vote).count() == 10
     closed = close_now(vote)
+    assert Ballot.objects.filter(vote=vote).count() == 10 and ballot_box.pending(vote) == 0
     assert closed.result["cast"] == 10 and closed.result["counts"] == {"0": 7, "1": 3, "2": 0}
     assert closed.passed and closed.result["turnout_percent"] == 100.0
     assert closed.proposal.phase == Phase.VOTING  # awaits the resolution text
@@ -69,6 +86,7 @@ def test_ballot_order_does_not_follow_the_order_of_voting(open_vote):
     vote, people = open_vote
     for person in people:
         votes.cast_vote(person, vote, [0])
+    close_now(vote)
     by_voting = list(Participation.objects.filter(vote=vote).order_by("id").values_list("id"))
     by_key = list(Ballot.objects.filter(vote=vote).order_by("id").values_list("id", flat=True))
     assert len(by_voting) == len(by_key) == 10
@@ -83,7 +101,7 @@ def test_it_refuses_a_second_vote_and_changes_nothing(open_vote):
         votes.cast_vote(people[0], vote, [1])
     assert refused.value.errors[0].field == "voter"
     assert refused.value.errors[0].code == ErrorCode.DUPLICATE
-    assert list(Ballot.objects.filter(vote=vote).values_list("choice", flat=True)) == [[0]]
+    assert in_box(vote) == [[0]]
     vote.refresh_from_db()
     assert vote.ballots_cast == 1
 
@@ -94,7 +112,7 @@ def test_it_refuses_an_unverified_resident(world, open_vote):
     with pytest.raises(ActionError) as refused:
         votes.cast_vote(stranger, vote, [0])
     assert refused.value.errors[0].field == "voter"
-    assert not Ballot.objects.filter(vote=vote).exists()
+    assert not Ballot.objects.filter(vote=vote).exists() and ballot_box.pending(vote) == 0
     with pytest.raises(ActionError):
         votes.cast_vote(world.ivy, vote, [0])  # another community
     with pytest.raises(ActionError):
@@ -113,7 +131,7 @@ def test_it_refuses_voting_after_close(open_vote):
         votes.cast_vote(people[1], vote, [0])
     assert refused.value.errors[0].field == "vote"
     assert refused.value.errors[0].code == ErrorCode.INVALID_STATE
-    assert Ballot.objects.filter(vote=vote).count() == 1
+    assert ballot_box.pending(vote) == 1
     assert Participation.objects.filter(vote=vote).count() == 1
 
 
@@ -146,7 +164,7 @@ def test_a_receipt_changes_the_vote_when_changes_are_allowed(world, electors):
     )
     first = votes.cast_vote(people[0], vote, [0])
     assert len(first.receipt) >= 12
-    assert Ballot.objects.get(vote=vote).receipt_hash != first.receipt  # only its HMAC is kept
+    assert SealedBallot.objects.get(vote=vote).receipt_hash != first.receipt  # only its HMAC
     with pytest.raises(ActionError) as refused:
         votes.cast_vote(people[0], vote, [1])
     assert refused.value.errors[0].field == "receipt"
@@ -154,7 +172,7 @@ def test_a_receipt_changes_the_vote_when_changes_are_allowed(world, electors):
         votes.cast_vote(people[0], vote, [1], receipt="wrong-receipt")
     changed = votes.cast_vote(people[0], vote, [1], receipt=first.receipt)
     assert changed.changed
-    assert list(Ballot.objects.filter(vote=vote).values_list("choice", flat=True)) == [[1]]
+    assert in_box(vote) == [[1]]
     assert Participation.objects.filter(vote=vote).count() == 1
 
 
