@@ -16,10 +16,11 @@ from __future__ import annotations
 import pytest
 
 from renzhi.appeals import actions as appeal_actions
-from renzhi.appeals.models import Appeal
+from renzhi.appeals.models import Appeal, Category
 from renzhi.appeals.tests.conftest import cases  # noqa: F401
 from renzhi.commons.actions import proposals
 from renzhi.commons.models import Proposal
+from renzhi.core.models import Unit
 from renzhi.triage import hot
 from renzhi.triage.models import HotIssue
 from renzhi.triage.tests.conftest import corpus, model_dir, trained  # noqa: F401
@@ -56,6 +57,11 @@ def poisoned(trained):  # noqa: F811
     Appeal.objects.filter(pk__in=[a.pk for a in filed]).update(
         title=PAYLOADS["title"], description=PAYLOADS["description"] + " 化粪池返味 臭气熏天"
     )
+    # Names staff type reach the same tooltips (dashboard rankings, category mix).
+    Unit.objects.filter(pk=w.unit_a.pk).update(name=PAYLOADS["title"])
+    Category.objects.filter(pk__in=[a.category_id for a in filed if a.category_id]).update(
+        name=PAYLOADS["title"]
+    )
     hot.refresh()
     w.hot_issue = HotIssue.objects.order_by("rank").first()
     assert w.hot_issue is not None and "<img" in w.hot_issue.title
@@ -91,6 +97,21 @@ def _hover_everything(page, selector: str) -> int:
             item.hover(force=True)
             page.wait_for_timeout(50)
     return count
+
+
+def _hover_charts(page) -> int:
+    """Point at every ECharts chart so that its tooltip renders (formatters return HTML): a bit
+    right of the centre, which is inside the plot of a bar or line chart and on a pie's ring."""
+    charts = page.locator("[data-chart]")
+    for index in range(charts.count()):
+        chart = charts.nth(index)
+        chart.scroll_into_view_if_needed()
+        box = chart.bounding_box()
+        assert box is not None
+        x = box["width"] / 2 + min(box["width"], box["height"]) * 0.26
+        chart.hover(position={"x": x, "y": box["height"] / 2}, force=True)
+        page.wait_for_timeout(300)
+    return charts.count()
 
 
 def _assert_nothing_ran(page, where: str, dialogs: list[str]) -> None:
@@ -140,6 +161,8 @@ def test_resident_text_never_runs_for_staff(poisoned, live_server, page):
             if path == "/appeals/dashboard/":
                 page.wait_for_selector("[data-map] path.leaflet-interactive")
                 _hover_everything(page, "[data-map] path.leaflet-interactive")
+                assert _hover_charts(page) >= 4, where
+                page.wait_for_timeout(500)  # an <img> fails to load, then its onerror runs
             _assert_nothing_ran(page, where, dialogs)
 
 
