@@ -76,7 +76,30 @@ def poisoned(trained):  # noqa: F811
     return w
 
 
+# Records every element added to the page that carries an on… attribute. The CSP would stop
+# the handler from running, so this is what proves the scripts themselves insert text, not HTML.
+# (Injected by the browser driver, so the CSP does not apply to it.)
+OBSERVER = """
+(() => {
+  const seen = [];
+  Object.defineProperty(window, "__injected", { value: seen });
+  const check = (node) => {
+    if (node.nodeType !== 1) return;
+    for (const element of [node, ...node.querySelectorAll("*")]) {
+      for (const attribute of element.attributes) {
+        if (attribute.name.startsWith("on")) seen.push(element.outerHTML.slice(0, 120));
+      }
+    }
+  };
+  new MutationObserver((records) => {
+    records.forEach((record) => record.addedNodes.forEach(check));
+  }).observe(document, { childList: true, subtree: true });
+})();
+"""
+
+
 def _watch(page) -> list[str]:
+    page.add_init_script(OBSERVER)
     dialogs: list[str] = []
 
     def dismiss(dialog):
@@ -115,6 +138,8 @@ def _hover_charts(page) -> int:
 
 
 def _assert_nothing_ran(page, where: str, dialogs: list[str]) -> None:
+    injected = page.evaluate("window.__injected")
+    assert not injected, f"payload inserted as HTML on {where}: {injected}"
     assert page.evaluate("typeof window.__xss") == "undefined", f"payload ran on {where}"
     assert page.title() != "XSS", f"payload changed the title on {where}"
     assert not dialogs, f"payload opened a dialog on {where}: {dialogs}"
