@@ -145,10 +145,8 @@ def _assert_nothing_ran(page, where: str, dialogs: list[str]) -> None:
     assert not dialogs, f"payload opened a dialog on {where}: {dialogs}"
 
 
-def test_resident_text_never_runs_for_staff(poisoned, live_server, page):
+def test_resident_text_never_runs_for_staff(poisoned, live_server, browser):
     w = poisoned
-    base = live_server.url
-    dialogs = _watch(page)
     visits = {
         "dora": [
             "/appeals/",
@@ -169,26 +167,37 @@ def test_resident_text_never_runs_for_staff(poisoned, live_server, page):
         "charlie": ["/appeals/mine/", f"/commons/proposals/{w.proposal.pk}/"],
     }
     for username, paths in visits.items():
-        page.context.clear_cookies()
-        login(page, live_server, username)
-        for path in paths:
-            page.goto(f"{base}{path}")
-            page.wait_for_load_state("networkidle")
-            where = f"{path} as {username}"
-            if path == "/triage/hot/":
-                page.wait_for_selector(".hot-label")
-                assert _hover_everything(page, ".hot-label") >= 1
-                _hover_everything(page, "path.leaflet-interactive")
-                _assert_nothing_ran(page, where, dialogs)
-                # The title is shown, as text.
-                page.locator(".hot-label").first.hover(force=True)
-                assert "<img" in page.locator(".leaflet-tooltip").last.inner_text(), where
-            if path == "/appeals/dashboard/":
-                page.wait_for_selector("[data-map] path.leaflet-interactive")
-                _hover_everything(page, "[data-map] path.leaflet-interactive")
-                assert _hover_charts(page) >= 4, where
-                page.wait_for_timeout(500)  # an <img> fails to load, then its onerror runs
+        context, page, outside, errors = _open_page(browser, DESKTOP)
+        context.set_default_timeout(45_000)  # a loaded CI machine; nothing here is timed
+        dialogs = _watch(page)
+        try:
+            _visit_as(page, live_server, username, paths, dialogs)
+        finally:
+            context.close()
+        assert not outside and not errors, (username, outside, errors)
+
+
+def _visit_as(page, live_server, username: str, paths: list[str], dialogs: list[str]) -> None:
+    base = live_server.url
+    login(page, live_server, username)
+    for path in paths:
+        page.goto(f"{base}{path}")
+        page.wait_for_load_state("networkidle")
+        where = f"{path} as {username}"
+        if path == "/triage/hot/":
+            page.wait_for_selector(".hot-label")
+            assert _hover_everything(page, ".hot-label") >= 1
+            _hover_everything(page, "path.leaflet-interactive")
             _assert_nothing_ran(page, where, dialogs)
+            # The title is shown, as text.
+            page.locator(".hot-label").first.hover(force=True)
+            assert "<img" in page.locator(".leaflet-tooltip").last.inner_text(), where
+        if path == "/appeals/dashboard/":
+            page.wait_for_selector("[data-map] path.leaflet-interactive")
+            _hover_everything(page, "[data-map] path.leaflet-interactive")
+            assert _hover_charts(page) >= 4, where
+            page.wait_for_timeout(500)  # an <img> fails to load, then its onerror runs
+        _assert_nothing_ran(page, where, dialogs)
 
 
 def test_main_pages_render_under_the_csp(poisoned, live_server, browser):
