@@ -45,6 +45,7 @@ os.environ["DEBUG"] = "0"  # no query log in memory
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("RENZHI_FAST_HASHER", "1")
+os.environ.setdefault("RENZHI_BENCHMARK", "1")  # a throwaway database: fast hasher allowed
 
 
 def create_database() -> None:

@@ -5,6 +5,8 @@ SECRET_KEY     required unless DEBUG=1
 DEBUG          "1"/"true" for development
 ALLOWED_HOSTS  comma-separated
 DISPLAY_TIME_ZONE  display zone (default Asia/Shanghai); storage is always UTC
+HTTPS / SECURE_COOKIES, SECURE_SSL_REDIRECT, SECURE_PROXY_SSL_HEADER, SECURE_HSTS_*
+               see "Security headers and HTTPS" below and docs/security.md
 """
 
 import datetime as dt
@@ -13,6 +15,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -30,11 +33,19 @@ VAR_DIR = Path(os.environ.get("RENZHI_VAR_DIR", BASE_DIR / "var"))
 DEBUG = env_bool("DEBUG")
 # Under pytest: immediate background tasks, fast password hashing, no manifest for static files.
 TESTING = env_bool("RENZHI_TESTING") or "pytest" in sys.modules
+# A benchmark on a throwaway database may use the fast hasher with DEBUG off (see bench/).
+BENCHMARK = env_bool("RENZHI_BENCHMARK")
+DEVELOPMENT_SECRET_KEY = "renzhi-insecure-development-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and not TESTING:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "renzhi-insecure-development-key-do-not-use-in-production"
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+elif SECRET_KEY == DEVELOPMENT_SECRET_KEY and not DEBUG and not TESTING:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the built-in development key, which is public: set a long random "
+        "SECRET_KEY of your own when DEBUG is off"
+    )
 
 ALLOWED_HOSTS = [
     h.strip()
@@ -80,6 +91,8 @@ MIDDLEWARE = [
     "renzhi.core.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "renzhi.core.middleware.PermissionsPolicyMiddleware",
     "renzhi.core.session_expiry.SessionExpiryMiddleware",
     # Last: turns a lockout flagged during authentication into the localised lockout page.
     "axes.middleware.AxesMiddleware",
@@ -142,11 +155,73 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "renzhi.core.passwords.CharacterClassValidator"},
 ]
+if env_bool("RENZHI_FAST_HASHER") and not (DEBUG or TESTING or BENCHMARK):
+    # Unsalted MD5 makes every stolen password hash trivial to crack.
+    raise ImproperlyConfigured(
+        "RENZHI_FAST_HASHER is for tests and the demo only: unset it when DEBUG is off"
+    )
 if TESTING or env_bool(
     "RENZHI_FAST_HASHER"
 ):  # tests and the demo: hashing is not what we measure there
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_HTTPONLY = True
+
+# --- Security headers and HTTPS -------------------------------------------------------------
+# Behind HTTPS set HTTPS=1 (SECURE_COOKIES=1 is the older name): cookies only over TLS, HSTS
+# for a year, and http:// redirected to https:// (SECURE_SSL_REDIRECT=0 when the proxy already
+# redirects). Behind a reverse proxy that terminates TLS, SECURE_PROXY_SSL_HEADER names the
+# header it sets, e.g. "HTTP_X_FORWARDED_PROTO,https"; only set it if the proxy always
+# overwrites that header. docs/security.md has the checklist and the nginx headers.
+HTTPS = env_bool("HTTPS") or env_bool("SECURE_COOKIES")
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    _proxy_header, _comma, _proxy_value = os.environ["SECURE_PROXY_SSL_HEADER"].partition(",")
+    if not _proxy_header.strip() or not _proxy_value.strip():
+        raise ImproperlyConfigured(
+            'SECURE_PROXY_SSL_HEADER must be "HEADER,value", e.g. "HTTP_X_FORWARDED_PROTO,https"'
+        )
+    SECURE_PROXY_SSL_HEADER = (_proxy_header.strip(), _proxy_value.strip())
+SECURE_CONTENT_TYPE_NOSNIFF = True  # X-Content-Type-Options: nosniff
+SECURE_REFERRER_POLICY = "same-origin"  # tracking numbers in paths stay on our site
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp 4): scripts only from our own static files, no inline
+# script or handler, nothing fetched from elsewhere (the product is offline by design).
+# Styles keep 'unsafe-inline': ECharts builds its tooltips and legends as HTML with inline
+# style attributes, and templates still carry style attributes; CSS cannot run script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    },
+}
+# Browser features no page needs are switched off (renzhi.core.middleware.PermissionsPolicy);
+# geolocation stays for our own pages (a field report pre-fills the reporter's position).
+RENZHI_PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": ["self"],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "usb": [],
+}
 # Residents may stay signed in for two weeks (Django's default); staff sessions end after
 # RENZHI_STAFF_IDLE_MINUTES without a request and RENZHI_SESSION_MAX_HOURS after sign-in
 # (renzhi.core.session_expiry).
@@ -181,8 +256,6 @@ RENZHI_SMS_SENDER = os.environ.get("RENZHI_SMS_SENDER", "renzhi.core.notify.SmsL
 RENZHI_PHONE_CODE_INTERVAL_SECONDS = int(os.environ.get("RENZHI_PHONE_CODE_INTERVAL_SECONDS", 60))
 RENZHI_PHONE_CODES_PER_NUMBER = int(os.environ.get("RENZHI_PHONE_CODES_PER_NUMBER", 5))
 RENZHI_PHONE_CODES_PER_IP = int(os.environ.get("RENZHI_PHONE_CODES_PER_IP", 20))
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 
 # --- i18n / time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

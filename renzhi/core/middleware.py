@@ -1,4 +1,8 @@
-"""Puts the request's IP and user agent where the audit chain can read them."""
+"""Request middleware of the core: the audit context (the request's IP and user agent where the
+audit chain can read them) and the Permissions-Policy header (browser features we never use are
+switched off, so injected markup or a compromised library cannot reach camera or microphone)."""
+
+from django.conf import settings
 
 from renzhi.core.audit import RequestInfo, current_request
 
@@ -23,3 +27,27 @@ class AuditContextMiddleware:
             return self.get_response(request)
         finally:
             current_request.reset(token)
+
+
+class PermissionsPolicyMiddleware:
+    """Sets `Permissions-Policy` from settings.RENZHI_PERMISSIONS_POLICY ({feature: [origins]},
+    an empty list switching the feature off) on every response that does not set its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = permissions_policy(getattr(settings, "RENZHI_PERMISSIONS_POLICY", {}))
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.header and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = self.header
+        return response
+
+
+def permissions_policy(features: dict[str, list[str]]) -> str:
+    """`{"camera": [], "geolocation": ["self"]}` → `camera=(), geolocation=(self)`."""
+    parts = []
+    for feature, origins in sorted(features.items()):
+        allow = " ".join(o if o in ("self", "*") else f'"{o}"' for o in origins)
+        parts.append(f"{feature}=({allow})")
+    return ", ".join(parts)

@@ -6,6 +6,7 @@
 
   var config = JSON.parse(document.getElementById("dashboard-config").textContent);
   var T = config.text;
+  var escapeHtml = window.Renzhi.escapeHtml;
   var form = document.querySelector("[data-filters]");
   var statusNode = document.querySelector("[data-status]");
   var panels = document.querySelector("[data-panels]");
@@ -168,10 +169,10 @@
     c.resize();
     c.setOption({
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
-                 formatter: function (items) {
+                 formatter: function (items) {  // ECharts renders this as HTML: escape
                    var r = top[items[0].dataIndex];
-                   return r.label + "<br>" + T[key] + ": " + fmt(r[key], "rate") + "<br>" +
-                     T.dispatched + ": " + fmt(r.dispatched, "int");
+                   return [r.label, T[key] + ": " + fmt(r[key], "rate"),
+                           T.dispatched + ": " + fmt(r.dispatched, "int")].map(escapeHtml).join("<br>");
                  } },
       grid: { left: 8, right: 48, top: 8, bottom: 8, containLabel: true },
       xAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
@@ -191,7 +192,9 @@
   function drawCategories(mix) {
     var narrow = document.querySelector('[data-chart="categoryPie"]').clientWidth < 420;
     chart("categoryPie").setOption({
-      tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
+      tooltip: { trigger: "item", formatter: function (item) {
+        return escapeHtml(item.name + ": " + item.value + " (" + item.percent + "%)");
+      } },
       legend: narrow ? { type: "scroll", bottom: 0 } : { show: false },
       series: [{ type: "pie", radius: narrow ? ["28%", "55%"] : ["35%", "70%"],
                  center: ["50%", narrow ? "45%" : "50%"], avoidLabelOverlap: true,

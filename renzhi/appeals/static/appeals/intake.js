@@ -214,7 +214,7 @@
                    fillColor: "#2f6fb5", fillOpacity: 0.08 };
         },
         onEachFeature: function (feature, layer) {
-          layer.bindTooltip(feature.properties.name, { sticky: true });
+          layer.bindTooltip(el("span", {}, feature.properties.name), { sticky: true });
           layer.on("click", function (event) {
             L.DomEvent.stop(event);
             setPoint(event.latlng, feature.properties);
@@ -234,7 +234,7 @@
           L.tooltip({ permanent: true, direction: "center", className: "place-label",
                       interactive: false })
             .setLatLng(layer.getBounds().getCenter())
-            .setContent(layer.feature.properties.name)
+            .setContent(el("span", {}, layer.feature.properties.name))
             .addTo(map);
         }
       });

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Max, Min
 from django.utils import timezone, translation
@@ -67,6 +69,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed: int, scale: float, quiet: bool, list_users: bool, **options):
+        refuse_in_production()
         if scale < 0:
             raise CommandError("--scale must not be negative")
         if options["appeal_days"] < 1:
@@ -223,3 +226,18 @@ def _moment(value: str) -> dt.datetime:
 def _table(city: City, accounts) -> str:
     header = (_("Role"), _("Username"), _("Jurisdiction"), _("Password"))
     return render_table(login_rows(city, accounts), header)
+
+
+def refuse_in_production() -> None:
+    """The demo city creates accounts with a published password: only on a development or
+    demonstration server (DEBUG on), under the test suite, or when the operator says so with
+    RENZHI_ALLOW_DEMO=1."""
+    allowed = os.environ.get("RENZHI_ALLOW_DEMO", "").strip().lower() in {"1", "true", "yes", "on"}
+    if not (settings.DEBUG or getattr(settings, "TESTING", False) or allowed):
+        raise CommandError(
+            _(
+                "demo_city creates accounts with a published password and is refused when DEBUG "
+                "is off. Run it with DEBUG=1 on a development server, or set RENZHI_ALLOW_DEMO=1 "
+                "for a demonstration server."
+            )
+        )

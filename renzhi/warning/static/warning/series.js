@@ -4,7 +4,9 @@
   var node = document.querySelector("[data-series-chart]");
   if (!node || !window.echarts) return;
   var data = JSON.parse(document.getElementById("series-data").textContent);
-  var T = JSON.parse(document.getElementById("series-text").textContent);
+  // Legend names from data attributes (escaped by the template), not hand-written JSON.
+  var T = { observed: node.dataset.textObserved, expected: node.dataset.textExpected,
+            upper: node.dataset.textUpper, signals: node.dataset.textSignals };
   var signalDays = {};
   data.signals.forEach(function (s) { signalDays[s.day] = s.observed; });
   var marks = data.dates.map(function (d) { return d in signalDays ? signalDays[d] : null; });

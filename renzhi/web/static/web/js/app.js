@@ -1,4 +1,5 @@
-/* Shell behaviour: the phone menu button and confirmation of destructive forms. */
+/* Shell behaviour: the phone menu button, confirmation of destructive forms, and filters that
+   submit on change (`data-autosubmit` on a field; the CSP forbids inline onchange handlers). */
 (function () {
   "use strict";
 
@@ -35,6 +36,12 @@
     document.querySelectorAll("[data-nav-group][data-current]").forEach(function (group) {
       group.open = true;
     });
+  });
+
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (!field.matches || !field.matches("[data-autosubmit]") || !field.form) return;
+    if (field.form.requestSubmit) field.form.requestSubmit(); else field.form.submit();
   });
 
   document.addEventListener("submit", function (event) {

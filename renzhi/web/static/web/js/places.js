@@ -103,7 +103,7 @@
       var point = config.labelPoints[layer.feature.properties.code] || layer.getBounds().getCenter();
       L.tooltip({ permanent: true, direction: "center", className: "place-label", interactive: false })
         .setLatLng(point)
-        .setContent(layer.feature.properties.name)
+        .setContent(el("span", {}, layer.feature.properties.name))
         .addTo(map);
     });
     var bounds = gridLayer.getBounds();
