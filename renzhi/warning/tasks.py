@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 from urllib.parse import urlparse
 
@@ -21,6 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import default_task_backend, task
 
+from renzhi.core import outbound
 from renzhi.warning import distribution
 from renzhi.warning.models import Delivery
 
@@ -71,35 +70,42 @@ def deliver(delivery_id: int) -> str:
 
 
 def _deliver_webhook(delivery: Delivery) -> str:
+    """POST through the guarded outbound module: the URL is checked again now (it was checked
+    when saved, but its name may resolve elsewhere today), no redirect is followed."""
     assert delivery.webhook is not None
     body = delivery.message.xml.encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        delivery.webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/cap+xml; charset=utf-8",
-            distribution.TIMESTAMP_HEADER: timestamp,
-            distribution.SIGNATURE_HEADER: distribution.sign(
-                delivery.webhook.secret, timestamp, body
-            ),
-            "X-Renzhi-Delivery": str(delivery.pk),
-        },
-    )
+    headers = {
+        "Content-Type": "application/cap+xml; charset=utf-8",
+        distribution.TIMESTAMP_HEADER: timestamp,
+        distribution.SIGNATURE_HEADER: distribution.sign(delivery.webhook.secret, timestamp, body),
+        "X-Renzhi-Delivery": str(delivery.pk),
+    }
     delivery.attempts += 1
     delivery.last_attempt_at = timezone.now()
     try:
-        with urllib.request.urlopen(request, timeout=_setting("RENZHI_WEBHOOK_TIMEOUT", 10)) as r:
-            delivery.status_code = r.status
-        delivery.outcome = Delivery.Outcome.OK
-        delivery.error = ""
-    except urllib.error.HTTPError as exc:
-        delivery.status_code = exc.code
-        delivery.error = f"HTTP {exc.code}"
-    except (OSError, ValueError) as exc:
+        response = outbound.fetch(
+            delivery.webhook.url,
+            method="POST",
+            data=body,
+            headers=headers,
+            timeout=_setting("RENZHI_WEBHOOK_TIMEOUT", 10),
+            max_bytes=64 * 1024,
+        )
+    except outbound.OutboundError as exc:
         delivery.status_code = None
-        delivery.error = str(exc)[:500]
+        delivery.error = exc.code  # a category ("blocked", "timeout"…); details are in the log
+        if exc.code in ("blocked", "invalid"):
+            delivery.outcome = Delivery.Outcome.FAILED  # retrying cannot make it allowed
+            delivery.save()
+            return "failed"
+    else:
+        delivery.status_code = response.status
+        if 200 <= response.status < 300:
+            delivery.outcome = Delivery.Outcome.OK
+            delivery.error = ""
+        else:
+            delivery.error = f"HTTP {response.status}"
     if delivery.outcome == Delivery.Outcome.OK:
         delivery.save()
         return "ok"
