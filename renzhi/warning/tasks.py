@@ -4,7 +4,8 @@ Periodic (`RENZHI_PERIODIC_TASKS`): `refresh_series` counts new appeals into the
 `detect_today` runs the detectors for today (nightly: it is idempotent, running it more often
 only refreshes the day's signals), `expire_warnings` retires warnings past their expiry.
 `deliver` sends one queued delivery (webhook / MQTT / SMS stub); a failed webhook is retried
-with exponential backoff up to `RENZHI_WEBHOOK_MAX_ATTEMPTS`.
+with exponential backoff up to `RENZHI_WEBHOOK_MAX_ATTEMPTS`. `resend_pending` is the outbox
+sweep: deliveries whose task was lost in a crash are enqueued again (renzhi.core.sweeper).
 """
 
 from __future__ import annotations
@@ -64,6 +65,35 @@ def deliver(delivery_id: int) -> str:
     if delivery.channel == Delivery.Channel.MQTT:
         return _deliver_mqtt(delivery)
     return _deliver_sms(delivery)
+
+
+def resend_pending(grace: float) -> int:
+    """The warning outbox sweep (listed in RENZHI_OUTBOX_SWEEPS, run by renzhi.core.sweeper):
+    deliveries still pending `grace` seconds after they were written or last tried (plus the
+    backoff of a retry) and not queued any more are enqueued again. Returns how many."""
+    from renzhi.core import sweeper
+
+    now = timezone.now()
+    queued = sweeper.queued_task_args(f"{__name__}.deliver")
+    backoff = _setting("RENZHI_WEBHOOK_BACKOFF", 30.0)
+    count = 0
+    stale = Delivery.objects.filter(
+        outcome__in=[Delivery.Outcome.PENDING, Delivery.Outcome.RETRY]
+    ).only("pk", "outcome", "attempts", "created_at", "last_attempt_at")
+    for delivery in stale.order_by("pk"):
+        wait = grace
+        if delivery.outcome == Delivery.Outcome.RETRY:
+            wait += backoff * 2 ** max(delivery.attempts - 1, 0)
+        since = delivery.last_attempt_at or delivery.created_at
+        if (now - since).total_seconds() < wait or delivery.pk in queued:
+            continue
+        try:
+            deliver.enqueue(delivery.pk)
+        except Exception:  # a broken queue: the next sweep tries again
+            log.exception("sweeper could not enqueue delivery %s", delivery.pk)
+            continue
+        count += 1
+    return count
 
 
 # --- channels -------------------------------------------------------------------------------
