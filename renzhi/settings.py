@@ -218,7 +218,10 @@ RENZHI_PERIODIC_TASKS = {
 # The sweeper (renzhi.core.sweeper): outbox rows still pending this long after they were written
 # are enqueued again; jobs RUNNING longer than RENZHI_JOB_TIMEOUT go back to READY (FAILED after
 # RENZHI_JOB_MAX_TRIES runs).
-RENZHI_OUTBOX_SWEEPS = ["renzhi.warning.tasks.resend_pending"]
+RENZHI_OUTBOX_SWEEPS = [
+    "renzhi.core.notify.resend_pending",
+    "renzhi.warning.tasks.resend_pending",
+]
 RENZHI_OUTBOX_GRACE = float(os.environ.get("RENZHI_OUTBOX_GRACE", "120"))
 RENZHI_JOB_TIMEOUT = float(os.environ.get("RENZHI_JOB_TIMEOUT", "900"))
 RENZHI_JOB_MAX_TRIES = int(os.environ.get("RENZHI_JOB_MAX_TRIES", "3"))
