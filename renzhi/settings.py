@@ -103,8 +103,9 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-# A request waits at most this long for a lock (SQLite busy timeout, PostgreSQL lock_timeout),
-# then gets a 503 with Retry-After (renzhi.core.overload) instead of hanging.
+# A web request waits at most this long for a lock (SQLite busy timeout, PostgreSQL
+# lock_timeout), then gets a 503 with Retry-After (renzhi.core.overload) instead of hanging.
+# Workers and commands keep the longer SQLite busy timeout below.
 RENZHI_DB_BUSY_TIMEOUT = float(os.environ.get("RENZHI_DB_BUSY_TIMEOUT", "5"))
 if os.environ.get("DATABASE_URL"):
     DATABASES = {
@@ -112,10 +113,6 @@ if os.environ.get("DATABASE_URL"):
             os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True
         )
     }
-    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
-    _pg_options["options"] = (
-        f"{_pg_options.get('options', '')} -c lock_timeout={int(RENZHI_DB_BUSY_TIMEOUT * 1000)}"
-    ).strip()
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -128,11 +125,10 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 # synchronous=FULL: a commit is on disk before it is acknowledged, even if
                 # the machine loses power (NORMAL in WAL mode may lose the last commits).
-                "timeout": RENZHI_DB_BUSY_TIMEOUT,
+                "timeout": 20,
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                    "PRAGMA foreign_keys=ON; "
-                    f"PRAGMA busy_timeout={int(RENZHI_DB_BUSY_TIMEOUT * 1000)};"
+                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
                 ),
             },
             "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH") or None},

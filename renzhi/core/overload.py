@@ -1,10 +1,12 @@
 """A busy or unreachable database gives a fast, clear 503, not a 500 after a long wait.
 
-Why: on SQLite one writer holds the lock at a time; a request that cannot get it within the
-busy timeout (`RENZHI_DB_BUSY_TIMEOUT`, 5 s by default) fails with "database is locked". On
-PostgreSQL the same happens with `lock_timeout`, and a restarting server gives connection
-errors. None of these is a bug in the request: the user should try again in a moment, and a
-client (or a load balancer) should be told so with `503 Service Unavailable` and `Retry-After`.
+Why: on SQLite one writer holds the lock at a time; a web request that cannot get it within
+`RENZHI_DB_BUSY_TIMEOUT` (5 s by default) fails with "database is locked". On PostgreSQL the same
+happens with `lock_timeout`, and a restarting server gives connection errors. The short wait is
+set on connections opened while serving a web request (`_limit_lock_waits`); background workers,
+management commands and threads keep the longer busy timeout of the settings. None of these
+is a bug in the request: the user should try again in a moment, and a client (or a load
+balancer) should be told so with `503 Service Unavailable` and `Retry-After`.
 
 `BusyDatabaseMiddleware` (first in MIDDLEWARE) turns such errors raised by a view into that 503
 (JSON under /api/, a short page elsewhere); `server_error` (the project's handler500) does the
@@ -15,10 +17,14 @@ rolled back.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import sys
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
@@ -27,6 +33,9 @@ log = logging.getLogger("renzhi.overload")
 
 RETRY_AFTER_SECONDS = 5
 _SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+_serving_request: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "renzhi_serving_request", default=False
+)
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -69,7 +78,11 @@ class BusyDatabaseMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        token = _serving_request.set(True)
+        try:
+            return self.get_response(request)
+        finally:
+            _serving_request.reset(token)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if isinstance(exc, DatabaseError) and is_busy(exc):
@@ -85,3 +98,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
         log.warning("database busy on %s %s: %s", request.method, request.path, exc)
         return busy_response(request)
     return HttpResponseServerError(loader.render_to_string("500.html"))
+
+
+@receiver(connection_created)
+def _limit_lock_waits(sender, connection, **kwargs) -> None:
+    """A connection opened for a web request waits at most RENZHI_DB_BUSY_TIMEOUT for a lock."""
+    if not _serving_request.get():
+        return
+    ms = int(float(getattr(settings, "RENZHI_DB_BUSY_TIMEOUT", 5)) * 1000)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"PRAGMA busy_timeout = {ms}")
+        elif connection.vendor == "postgresql":
+            cursor.execute(f"SET lock_timeout = {ms}")

@@ -92,3 +92,32 @@ def test_a_locked_database_gives_a_page_a_503_in_chinese(cases, client):  # noqa
 )
 def test_only_lock_and_connection_errors_count_as_busy(error, busy):
     assert overload.is_busy(error) is busy
+
+
+def test_connections_opened_for_a_web_request_wait_less_for_locks(db, settings):
+    """Workers keep the long busy timeout; a connection opened while serving a request gets
+    RENZHI_DB_BUSY_TIMEOUT (checked on SQLite; PostgreSQL gets lock_timeout the same way)."""
+    settings.RENZHI_DB_BUSY_TIMEOUT = 2.5
+
+    def read():
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute("PRAGMA busy_timeout")
+            else:
+                cursor.execute("SHOW lock_timeout")
+            return str(cursor.fetchone()[0])
+
+    before = read()
+    overload._limit_lock_waits(sender=None, connection=connection)  # outside a request
+    assert read() == before
+    token = overload._serving_request.set(True)
+    try:
+        overload._limit_lock_waits(sender=None, connection=connection)
+        assert read() in ("2500", "2500ms")
+    finally:
+        overload._serving_request.reset(token)
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute(f"PRAGMA busy_timeout = {before}")
+            else:
+                cursor.execute("SET lock_timeout = 0")
