@@ -105,7 +105,7 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # A web request waits at most this long for a lock (SQLite busy timeout, PostgreSQL
 # lock_timeout), then gets a 503 with Retry-After (renzhi.core.overload) instead of hanging.
-# Workers and commands keep the longer SQLite busy timeout below.
+# On SQLite, workers and commands keep the longer busy timeout below.
 RENZHI_DB_BUSY_TIMEOUT = float(os.environ.get("RENZHI_DB_BUSY_TIMEOUT", "5"))
 if os.environ.get("DATABASE_URL"):
     DATABASES = {
@@ -113,6 +113,10 @@ if os.environ.get("DATABASE_URL"):
             os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True
         )
     }
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = (
+        f"{_pg_options.get('options', '')} -c lock_timeout={int(RENZHI_DB_BUSY_TIMEOUT * 1000)}"
+    ).strip()
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

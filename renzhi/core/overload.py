@@ -2,9 +2,10 @@
 
 Why: on SQLite one writer holds the lock at a time; a web request that cannot get it within
 `RENZHI_DB_BUSY_TIMEOUT` (5 s by default) fails with "database is locked". On PostgreSQL the same
-happens with `lock_timeout`, and a restarting server gives connection errors. The short wait is
-set on connections opened while serving a web request (`_limit_lock_waits`); background workers,
-management commands and threads keep the longer busy timeout of the settings. None of these
+happens with `lock_timeout` (set for every PostgreSQL connection in settings), and a restarting
+server gives connection errors. On SQLite the short wait is set on connections opened while
+serving a web request (`_limit_lock_waits`); workers, commands and threads keep the settings'
+longer busy timeout, so that they queue behind each other rather than fail. None of these
 is a bug in the request: the user should try again in a moment, and a client (or a load
 balancer) should be told so with `503 Service Unavailable` and `Retry-After`.
 
@@ -103,11 +104,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
 @receiver(connection_created)
 def _limit_lock_waits(sender, connection, **kwargs) -> None:
     """A connection opened for a web request waits at most RENZHI_DB_BUSY_TIMEOUT for a lock."""
-    if not _serving_request.get():
-        return
+    if _serving_request.get():
+        _apply_lock_wait(connection)
+
+
+def _apply_lock_wait(connection) -> None:
     ms = int(float(getattr(settings, "RENZHI_DB_BUSY_TIMEOUT", 5)) * 1000)
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute(f"PRAGMA busy_timeout = {ms}")
-        elif connection.vendor == "postgresql":
-            cursor.execute(f"SET lock_timeout = {ms}")
