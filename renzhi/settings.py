@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "renzhi.core.overload.BusyDatabaseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -120,8 +121,20 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# A web request waits at most this long for a lock (SQLite busy timeout, PostgreSQL
+# lock_timeout), then gets a 503 with Retry-After (renzhi.core.overload) instead of hanging.
+# On SQLite, workers and commands keep the longer busy timeout below.
+RENZHI_DB_BUSY_TIMEOUT = float(os.environ.get("RENZHI_DB_BUSY_TIMEOUT", "5"))
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True
+        )
+    }
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = (
+        f"{_pg_options.get('options', '')} -c lock_timeout={int(RENZHI_DB_BUSY_TIMEOUT * 1000)}"
+    ).strip()
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -132,9 +145,11 @@ else:
                 # IMMEDIATE takes the write lock at BEGIN, so two writers never both read
                 # the same audit-chain head; WAL lets readers go on meanwhile.
                 "transaction_mode": "IMMEDIATE",
+                # synchronous=FULL: a commit is on disk before it is acknowledged, even if
+                # the machine loses power (NORMAL in WAL mode may lose the last commits).
                 "timeout": 20,
                 "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                     "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
                 ),
             },
@@ -316,7 +331,19 @@ RENZHI_PERIODIC_TASKS = {
     "renzhi.emergency.periodic_resources.remind": 3600,
     "renzhi.commons.tasks.close_due_votes": 60,
     "renzhi.commons.tasks.earn_credits": 900,
+    "renzhi.core.tasks.sweep": 60,
 }
+
+# The sweeper (renzhi.core.sweeper): outbox rows still pending this long after they were written
+# are enqueued again; jobs RUNNING longer than RENZHI_JOB_TIMEOUT go back to READY (FAILED after
+# RENZHI_JOB_MAX_TRIES runs).
+RENZHI_OUTBOX_SWEEPS = [
+    "renzhi.core.notify.resend_pending",
+    "renzhi.warning.tasks.resend_pending",
+]
+RENZHI_OUTBOX_GRACE = float(os.environ.get("RENZHI_OUTBOX_GRACE", "120"))
+RENZHI_JOB_TIMEOUT = float(os.environ.get("RENZHI_JOB_TIMEOUT", "900"))
+RENZHI_JOB_MAX_TRIES = int(os.environ.get("RENZHI_JOB_MAX_TRIES", "3"))
 
 # Intake plug point of the appeals app (see renzhi.appeals.actions.cases._intake_triage):
 # classification, urgency and near-duplicates of each new appeal by the triage app.
@@ -354,3 +381,12 @@ RENZHI_NOTIFICATION_SENDERS = [
     "renzhi.core.notify.SmsLogSender",
     "renzhi.core.notify.WeChatLogSender",
 ]
+
+# --- Outbound requests (renzhi.core.outbound) -------------------------------------------------
+# Hosts or networks (CIDR) that users' URLs (CAP feed links, webhooks) may reach although they
+# are not public internet addresses, e.g. "10.20.0.0/16,cap.intranet.gov.cn". Empty: none.
+RENZHI_OUTBOUND_ALLOW = [
+    a.strip() for a in os.environ.get("RENZHI_OUTBOUND_ALLOW", "").split(",") if a.strip()
+]
+RENZHI_OUTBOUND_TIMEOUT = float(os.environ.get("RENZHI_OUTBOUND_TIMEOUT", "10"))
+RENZHI_OUTBOUND_MAX_BYTES = int(os.environ.get("RENZHI_OUTBOUND_MAX_BYTES", "2000000"))

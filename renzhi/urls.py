@@ -3,6 +3,9 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from renzhi.api import api
 
+# A busy database raised outside a view still answers 503 (see renzhi.core.overload).
+handler500 = "renzhi.core.overload.server_error"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -454,3 +454,28 @@ class PhoneCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone[:3]}****{self.phone[-4:]} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class NotificationSend(models.Model):
+    """Outbox row: one inbox notification still to be sent by one further sender (SMS, WeChat).
+
+    Written in the action's transaction (renzhi.core.notify), sent after commit by a task; the
+    sweeper sends rows whose task was lost. Not user-facing (no translated labels)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        SENT = "sent", "sent"
+        FAILED = "failed", "failed"
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="sends")
+    sender = models.CharField(max_length=200)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.sender} #{self.pk}"

@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renzhi.core import audit, scope
+from renzhi.core import audit, outbound, scope
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
 from renzhi.core.models import Place, PlaceLevel, User
 from renzhi.warning import cap, distribution, rules
@@ -492,6 +492,11 @@ def create_webhook(actor: User, *, name: str, url: str, place_code: str) -> Webh
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         errors.append(FieldError("url", ErrorCode.INVALID, _("Enter a valid http(s) URL.")))
+    else:
+        try:  # checked again at every delivery (the name may later resolve elsewhere)
+            outbound.validate_url(url)
+        except outbound.OutboundError as exc:
+            errors.append(FieldError("url", ErrorCode.INVALID, str(exc.message)))
     place = Place.objects.filter(code=place_code).first()
     if place is None or not scope.covers(actor, place):
         errors.append(FieldError("place", ErrorCode.OUT_OF_SCOPE, _("No such place in your area.")))

@@ -9,7 +9,6 @@ The mapping to GB/T 35965.1-2018 (China's CAP profile) is documented in docs/war
 from __future__ import annotations
 
 import datetime as dt
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,6 +22,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from lxml import etree
 
+from renzhi.core import outbound
 from renzhi.core.errors import ActionError, ErrorCode
 from renzhi.core.models import Place
 from renzhi.warning.models import COLOUR, ROMAN, CapMessage, Level, Origin, Status, Warning
@@ -313,12 +313,20 @@ def _alerts_of_feed(root: etree._Element, fetch) -> list[etree._Element]:
         for link in entry.iter(f"{{{ATOM_NS}}}link"):
             href = link.get("href", "")
             if "cap" in (link.get("type") or "") or href.endswith(".xml"):
+                # Neither the linked document nor the network error is echoed: the message
+                # must not tell a user what answers at an address (see core.outbound).
                 try:
                     alerts.append(etree.fromstring(fetch(href), _safe_parser()))
+                except outbound.OutboundError as exc:
+                    raise ActionError(
+                        _("Could not read the alert at %(url)s: %(error)s")
+                        % {"url": href, "error": exc.message},
+                        field="cap",
+                    ) from exc
                 except (OSError, ValueError, etree.XMLSyntaxError) as exc:
                     raise ActionError(
                         _("Could not read the alert at %(url)s: %(error)s")
-                        % {"url": href, "error": exc},
+                        % {"url": href, "error": _("it is not a CAP alert")},
                         field="cap",
                     ) from exc
                 break
@@ -326,10 +334,16 @@ def _alerts_of_feed(root: etree._Element, fetch) -> list[etree._Element]:
 
 
 def _fetch(url: str) -> bytes:
-    if not url.startswith(("http://", "https://")):
-        raise ValueError(_("only http(s) links are followed"))
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.read(MAX_IMPORT_BYTES + 1)
+    """A linked alert, through the guarded outbound module (public addresses only, no
+    redirects, at most MAX_IMPORT_BYTES)."""
+    response = outbound.fetch(
+        url, headers={"Accept": "application/cap+xml, application/xml"}, max_bytes=MAX_IMPORT_BYTES
+    )
+    if response.status != 200:
+        raise outbound.OutboundError(
+            outbound.fetch_failed_message(), f"{url}: HTTP {response.status}"
+        )
+    return response.body
 
 
 def _parse_alert(alert: etree._Element) -> ParsedAlert:

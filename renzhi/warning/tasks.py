@@ -4,7 +4,8 @@ Periodic (`RENZHI_PERIODIC_TASKS`): `refresh_series` counts new appeals into the
 `detect_today` runs the detectors for today (nightly: it is idempotent, running it more often
 only refreshes the day's signals), `expire_warnings` retires warnings past their expiry.
 `deliver` sends one queued delivery (webhook / MQTT / SMS stub); a failed webhook is retried
-with exponential backoff up to `RENZHI_WEBHOOK_MAX_ATTEMPTS`.
+with exponential backoff up to `RENZHI_WEBHOOK_MAX_ATTEMPTS`. `resend_pending` is the outbox
+sweep: deliveries whose task was lost in a crash are enqueued again (renzhi.core.sweeper).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 from urllib.parse import urlparse
 
@@ -21,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import default_task_backend, task
 
+from renzhi.core import outbound
 from renzhi.warning import distribution
 from renzhi.warning.models import Delivery
 
@@ -67,39 +67,75 @@ def deliver(delivery_id: int) -> str:
     return _deliver_sms(delivery)
 
 
+def resend_pending(grace: float) -> int:
+    """The warning outbox sweep (listed in RENZHI_OUTBOX_SWEEPS, run by renzhi.core.sweeper):
+    deliveries still pending `grace` seconds after they were written or last tried (plus the
+    backoff of a retry) and not queued any more are enqueued again. Returns how many."""
+    from renzhi.core import sweeper
+
+    now = timezone.now()
+    queued = sweeper.queued_task_args(f"{__name__}.deliver")
+    backoff = _setting("RENZHI_WEBHOOK_BACKOFF", 30.0)
+    count = 0
+    stale = Delivery.objects.filter(
+        outcome__in=[Delivery.Outcome.PENDING, Delivery.Outcome.RETRY]
+    ).only("pk", "outcome", "attempts", "created_at", "last_attempt_at")
+    for delivery in stale.order_by("pk"):
+        wait = grace
+        if delivery.outcome == Delivery.Outcome.RETRY:
+            wait += backoff * 2 ** max(delivery.attempts - 1, 0)
+        since = delivery.last_attempt_at or delivery.created_at
+        if (now - since).total_seconds() < wait or delivery.pk in queued:
+            continue
+        try:
+            deliver.enqueue(delivery.pk)
+        except Exception:  # a broken queue: the next sweep tries again
+            log.exception("sweeper could not enqueue delivery %s", delivery.pk)
+            continue
+        count += 1
+    return count
+
+
 # --- channels -------------------------------------------------------------------------------
 
 
 def _deliver_webhook(delivery: Delivery) -> str:
+    """POST through the guarded outbound module: the URL is checked again now (it was checked
+    when saved, but its name may resolve elsewhere today), no redirect is followed."""
     assert delivery.webhook is not None
     body = delivery.message.xml.encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        delivery.webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/cap+xml; charset=utf-8",
-            distribution.TIMESTAMP_HEADER: timestamp,
-            distribution.SIGNATURE_HEADER: distribution.sign(
-                delivery.webhook.secret, timestamp, body
-            ),
-            "X-Renzhi-Delivery": str(delivery.pk),
-        },
-    )
+    headers = {
+        "Content-Type": "application/cap+xml; charset=utf-8",
+        distribution.TIMESTAMP_HEADER: timestamp,
+        distribution.SIGNATURE_HEADER: distribution.sign(delivery.webhook.secret, timestamp, body),
+        "X-Renzhi-Delivery": str(delivery.pk),
+    }
     delivery.attempts += 1
     delivery.last_attempt_at = timezone.now()
     try:
-        with urllib.request.urlopen(request, timeout=_setting("RENZHI_WEBHOOK_TIMEOUT", 10)) as r:
-            delivery.status_code = r.status
-        delivery.outcome = Delivery.Outcome.OK
-        delivery.error = ""
-    except urllib.error.HTTPError as exc:
-        delivery.status_code = exc.code
-        delivery.error = f"HTTP {exc.code}"
-    except (OSError, ValueError) as exc:
+        response = outbound.fetch(
+            delivery.webhook.url,
+            method="POST",
+            data=body,
+            headers=headers,
+            timeout=_setting("RENZHI_WEBHOOK_TIMEOUT", 10),
+            max_bytes=64 * 1024,
+        )
+    except outbound.OutboundError as exc:
         delivery.status_code = None
-        delivery.error = str(exc)[:500]
+        delivery.error = exc.code  # a category ("blocked", "timeout"…); details are in the log
+        if exc.code in ("blocked", "invalid"):
+            delivery.outcome = Delivery.Outcome.FAILED  # retrying cannot make it allowed
+            delivery.save()
+            return "failed"
+    else:
+        delivery.status_code = response.status
+        if 200 <= response.status < 300:
+            delivery.outcome = Delivery.Outcome.OK
+            delivery.error = ""
+        else:
+            delivery.error = f"HTTP {response.status}"
     if delivery.outcome == Delivery.Outcome.OK:
         delivery.save()
         return "ok"

@@ -94,7 +94,9 @@ class _Receiver(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # The test receiver listens on loopback, which the outbound guard refuses unless listed.
+    settings.RENZHI_OUTBOUND_ALLOW = ["127.0.0.1"]
     _Receiver.calls = []
     _Receiver.fail_first = 0
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
