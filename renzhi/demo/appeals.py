@@ -53,6 +53,7 @@ from renzhi.appeals.models import (
     Satisfaction,
     State,
     TrackingCounter,
+    new_public_id,
 )
 from renzhi.core.models import Membership, Notification, Place, PlaceLevel, Role, Unit, User
 from renzhi.core.workdays import LOCAL_TZ, WorkCalendar
@@ -1081,6 +1082,7 @@ class Generator:
         self.sequence += 1
         appeal = Row(
             APPEAL_DEFAULTS,
+            public_id=new_public_id(),  # a default drawn per appeal, not once for all
             tracking_no=self.tracking_no(seed.at),
             channel=seed.channel,
             state=State.RECEIVED,
