@@ -117,6 +117,7 @@ def create_warning(
         _apply(warning, data)
         warning.save()
         warning.areas.set(areas)
+        warning.editors.add(actor)
         linked = [s.pk for s in signals]
         if linked:
             Signal.objects.filter(pk__in=linked).update(
@@ -140,6 +141,7 @@ def edit_warning(actor: User, warning_id: int, data: WarningInput) -> Warning:
         warning.save()
         if data.area_codes is not None:
             warning.areas.set(_areas(actor, data.area_codes))
+        warning.editors.add(actor)
         audit.record(actor, "warning.edit", warning, before=before, after=_snapshot(warning))
     return warning
 
@@ -154,6 +156,7 @@ def submit(actor: User, warning_id: int) -> Warning:
         warning.submitted_at = timezone.now()
         warning.rejection_note = ""
         warning.save()
+        warning.editors.add(actor)
         audit.record(actor, "warning.submit", warning, after={"status": warning.status})
     return warning
 
@@ -545,8 +548,14 @@ def _check_staff(actor: User, warning: Warning) -> None:
 
 
 def _check_approver(actor: User, warning: Warning) -> None:
+    """Four eyes: whoever drafted, edited or submitted a warning neither approves nor rejects it.
+
+    Barring only the drafter let a leader edit someone else's draft (raise the level, widen the
+    area) and approve it alone (issue 23 #8)."""
     if warning.created_by_id == actor.pk:
         raise PermissionRefused(_("You cannot approve a warning you drafted."))
+    if warning.submitted_by_id == actor.pk or warning.editors.filter(pk=actor.pk).exists():
+        raise PermissionRefused(_("You cannot approve a warning you edited or submitted."))
     _check_leader(actor, warning)
 
 

@@ -761,7 +761,7 @@ def dispatch(actor: User, appeal: Appeal, *, unit: Unit, note: str = "") -> Appe
         _do_accept(appeal, actor, note="", role=role)
     states.check("dispatch", appeal.state)
     role = _require_staff(actor, appeal, DISPATCH_ROLES)
-    _check_unit(unit)
+    _check_unit(unit, appeal, actor, DISPATCH_ROLES)
     _do_dispatch(appeal, actor, unit, note=note, role=role)
     return appeal
 
@@ -772,7 +772,7 @@ def transfer(actor: User, appeal: Appeal, *, unit: Unit, reason: str) -> Appeal:
     states.check("transfer", appeal.state)
     role = _require_staff(actor, appeal, DISPATCH_ROLES)
     reason = _required(reason, "reason", _("Please give the reason for the transfer."))
-    _check_unit(unit)
+    _check_unit(unit, appeal, actor, DISPATCH_ROLES)
     if unit.pk == appeal.unit_id:
         raise ActionError(_("The appeal is already with this unit."), field="unit")
     appeal.transfer_count = F("transfer_count") + 1
@@ -1548,13 +1548,42 @@ def _require_rater(actor: User, appeal: Appeal) -> str:
     return _require_staff(actor, appeal, DISPATCH_ROLES)
 
 
-def _check_unit(unit: Unit | None) -> None:
+def _check_unit(unit: Unit | None, appeal: Appeal, actor: User, roles: set[str]) -> None:
+    """`unit` may take the case: active, and serving its place or the actor's jurisdiction.
+
+    A unit reads the resident's name and phone once it has the case, so a dispatcher must not
+    hand a case to a company of another street (issue 23 #5). A unit serves the case when one
+    of its places is the case's place or above it (a district water bureau), or lies inside
+    the jurisdiction under which the actor dispatches (a street office's own contractor).
+    """
     if unit is None:
         raise ActionError(
             _("Please choose a handling unit."), field="unit", code=ErrorCode.REQUIRED
         )
     if not unit.active:
         raise ActionError(_("This unit is not active."), field="unit")
+    if not unit_serves(unit, appeal.place_code, _acting_codes(actor, appeal, roles)):
+        raise ActionError(
+            _("“%(unit)s” does not serve the place of this appeal.") % {"unit": unit.name},
+            field="unit",
+        )
+
+
+def unit_serves(unit: Unit, place_code: str, jurisdiction: list[str]) -> bool:
+    """Whether one of `unit`'s places covers `place_code` or lies inside `jurisdiction`."""
+    for code in unit.places.values_list("code", flat=True):
+        if place_code.startswith(code) or any(code.startswith(j) for j in jurisdiction):
+            return True
+    return False
+
+
+def _acting_codes(actor: User, appeal: Appeal, roles: set[str]) -> list[str]:
+    """Codes of the actor's places under `roles` that cover the appeal (where they act)."""
+    return [
+        m.place.code
+        for m in scope.memberships(actor)
+        if m.role in roles and m.place is not None and appeal.place_code.startswith(m.place.code)
+    ]
 
 
 def _message(appeal: Appeal, title: str, body: str = "") -> notify.Message:
