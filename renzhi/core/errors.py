@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     INVALID_STATE = "invalid_state"
     WEAK_PASSWORD = "weak_password"
     CONFLICT = "conflict"
+    THROTTLED = "throttled"
 
 
 HTTP_STATUS = {
@@ -32,6 +33,7 @@ HTTP_STATUS = {
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.CONFLICT: 409,
     ErrorCode.INVALID_STATE: 409,
+    ErrorCode.THROTTLED: 429,
 }
 
 
@@ -67,6 +69,16 @@ class ActionError(Exception):
 
     def as_dict(self) -> dict:
         return {"detail": [e.as_dict() for e in self.errors]}
+
+
+class Throttled(ActionError):
+    """Too many requests of one kind in a window; `retry_after` seconds until one is allowed.
+
+    The API answers 429 with a `Retry-After` header; pages show the message on the form."""
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field, code=ErrorCode.THROTTLED)
+        self.retry_after = max(1, int(retry_after))
 
 
 class PermissionRefused(ActionError):

@@ -23,6 +23,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from renzhi.appeals import routing, sla, states, tracking
+from renzhi.appeals.intake_throttle import RESIDENT_CHANNELS, check_intake_rate
 from renzhi.appeals.attachments import store_photos, validate_photos
 from renzhi.appeals.models import (
     Appeal,
@@ -64,11 +65,13 @@ __all__ = [
     "return_to_dispatcher",
     "satisfaction_of",
     "sign",
+    "staff_channel_roles",
     "submit_appeal",
     "submit_many",
     "supervise",
     "suspend",
     "transfer",
+    "unit_serves",
     "withdraw",
 ]
 
@@ -134,6 +137,7 @@ def submit_appeal(
     )
     try:
         with transaction.atomic():
+            _throttle(actor, channel, cleaned["contact_phone"])
             appeal = _create(
                 actor,
                 cleaned,
@@ -200,6 +204,16 @@ def _clean_intake(
         )
     if priority not in Priority.values:
         errors.append(FieldError("priority", ErrorCode.INVALID, _("Unknown priority.")))
+    elif channel in RESIDENT_CHANNELS and priority != Priority.NORMAL:
+        # Priority shortens the SLA and trains the urgency model: staff set it, residents
+        # describe the problem (issue 23 #10). Refused, not ignored, so a client learns it.
+        errors.append(
+            FieldError(
+                "priority",
+                ErrorCode.FORBIDDEN,
+                _("Only staff set the priority; describe the urgency in the text instead."),
+            )
+        )
     contact_phone = (contact_phone or "").strip()
     if contact_phone and not (contact_phone.isdigit() and 7 <= len(contact_phone) <= 12):
         errors.append(
@@ -270,21 +284,42 @@ def _valid_point(lat: float, lng: float) -> bool:
     return math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180
 
 
+def _throttle(actor: User | None, channel: str, phone: str) -> None:
+    """Count a resident's filings (issue 23 #10), their account row locked so that
+    simultaneous filings are counted one after the other."""
+    if channel not in RESIDENT_CHANNELS:
+        return
+    if channel == Channel.WEB and actor is not None and actor.pk:
+        User.objects.select_for_update().filter(pk=actor.pk).values_list("pk").first()
+        phone = phone or actor.phone or ""
+    check_intake_rate(actor, channel, phone)
+
+
+def staff_channel_roles(channel: str) -> set[str]:
+    """The roles that may file through a staff channel (a person chooses it explicitly)."""
+    if channel == Channel.PATROL:
+        return {Role.GRID_WORKER, Role.COMMUNITY_STAFF}
+    if channel == Channel.HOTLINE:
+        return {Role.COMMUNITY_STAFF, Role.DISPATCHER}
+    return INTAKE_STAFF | {Role.ADMIN}  # api, import
+
+
 def _check_intake_permission(actor: User | None, channel: str, place: Place) -> None:
-    if channel in (Channel.WEB, Channel.OPEN311):
+    """Residents' channels are open to anyone logged in; a staff channel needs a role for it
+    whose place covers the point: the act is done in that role, and only that role's
+    jurisdiction counts (issue 23 #11)."""
+    if channel in RESIDENT_CHANNELS:
         if actor is None and channel == Channel.WEB:
             raise PermissionRefused(_("Please log in first."))
         return
     if actor is None:
         raise PermissionRefused(_("Please log in first."))
-    wanted: set[str]
-    if channel == Channel.PATROL:
-        wanted = {Role.GRID_WORKER, Role.COMMUNITY_STAFF}
-    elif channel == Channel.HOTLINE:
-        wanted = {Role.COMMUNITY_STAFF, Role.DISPATCHER}
-    else:  # api, import
-        wanted = INTAKE_STAFF | {Role.ADMIN}
-    if not scope.covers(actor, place, roles_allowed=wanted) or not scope.has_role(actor, *wanted):
+    wanted = staff_channel_roles(channel)
+    if not scope.has_role(actor, *wanted) and not scope.is_global_admin(actor):
+        raise PermissionRefused(
+            _("You hold no role that files through this channel."), field="channel"
+        )
+    if not scope.covers(actor, place, roles_allowed=wanted):
         raise PermissionRefused(
             _("“%(place)s” is outside your jurisdiction.") % {"place": place.name}, field="place"
         )
