@@ -23,8 +23,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from renzhi.appeals import routing, sla, states, tracking
-from renzhi.appeals.intake_throttle import RESIDENT_CHANNELS, check_intake_rate
 from renzhi.appeals.attachments import store_photos, validate_photos
+from renzhi.appeals.intake_throttle import RESIDENT_CHANNELS, check_intake_rate
 from renzhi.appeals.models import (
     Appeal,
     AppealEvent,
