@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renzhi.core import audit, scope
+from renzhi.core import audit, datebounds, scope
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
 from renzhi.core.models import Place, PlaceLevel, User
 from renzhi.warning import cap, distribution, rules
@@ -59,6 +59,10 @@ __all__ = [
 ]
 
 MAX_HEADLINE = 160
+# Onset within five years either way (imported alerts may be old); a warning lasts at most a
+# year: an expiry further ahead is a typo or an attack on the pages (issue 23 #4).
+ONSET_PAST = ONSET_FUTURE = EXPIRY_PAST = datebounds.DEFAULT_SPAN
+EXPIRY_FUTURE = datebounds.YEAR
 EDITABLE = ("draft",)
 
 
@@ -667,9 +671,17 @@ def _apply(warning: Warning, data: WarningInput) -> None:
             warning.cap_category = data.cap_category
     if data.category_id is not None:
         warning.category_id = data.category_id or None
-    if data.onset_at is not None:
+    bad_dates = datebounds.moment_errors(
+        [
+            ("onset_at", data.onset_at, ONSET_PAST, ONSET_FUTURE),
+            ("expires_at", data.expires_at, EXPIRY_PAST, EXPIRY_FUTURE),
+        ]
+    )
+    errors += bad_dates
+    bad = {e.field for e in bad_dates}
+    if data.onset_at is not None and "onset_at" not in bad:
         warning.onset_at = data.onset_at
-    if data.expires_at is not None:
+    if data.expires_at is not None and "expires_at" not in bad:
         warning.expires_at = data.expires_at
     if warning.onset_at and warning.expires_at and warning.expires_at <= warning.onset_at:
         errors.append(
