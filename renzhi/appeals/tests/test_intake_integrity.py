@@ -27,6 +27,12 @@ GRID_A1 = {"lat": 39.92, "lng": 116.42}  # at home of charlie and vera (communit
 GRID_B1 = {"lat": 39.92, "lng": 116.55}  # the other street
 
 
+@pytest.fixture(autouse=True)
+def production_limits(settings):
+    """The production defaults (tests elsewhere run without limits)."""
+    settings.RENZHI_INTAKE_THROTTLE = {"WINDOW_MINUTES": 10, "PER_WINDOW": 5, "PER_DAY": 30}
+
+
 def _file(api_client, user, **extra):
     api_client.force_login(user)
     return api_client.post_json("/api/appeals/", {"description": "楼道灯坏了", **GRID_A1, **extra})
