@@ -42,13 +42,14 @@ def check_intake_rate(
     """
     if channel not in RESIDENT_CHANNELS:
         return
-    who = Q(pk__in=[])
+    counted = []
     if channel == Channel.WEB and actor is not None and actor.pk:
-        who |= Q(resident=actor)
+        counted.append(Q(resident=actor))
     if phone:
-        who |= Q(contact_phone=phone, channel__in=RESIDENT_CHANNELS)
-    if who == Q(pk__in=[]):
+        counted.append(Q(contact_phone=phone, channel__in=RESIDENT_CHANNELS))
+    if not counted:
         return
+    who = counted[0] if len(counted) == 1 else counted[0] | counted[1]
     limits = {**DEFAULTS, **getattr(settings, "RENZHI_INTAKE_THROTTLE", {})}
     now = now or timezone.now()
     window = dt.timedelta(minutes=limits["WINDOW_MINUTES"])
