@@ -141,7 +141,7 @@ def test_a_resident_who_is_also_a_volunteer_files_at_home_through_the_api(world,
 
 
 # Where each role of the demo city sits for the pair test (all in street A).
-ROLE_PLACES = {
+ROLE_PLACES: dict[str, str | None] = {
     Role.RESIDENT: "community_a",
     Role.GRID_WORKER: "grid_a1",
     Role.COMMUNITY_STAFF: "community_a",
