@@ -19,7 +19,11 @@ api = NinjaAPI(
 
 @api.exception_handler(ActionError)
 def _action_error(request: HttpRequest, exc: ActionError):
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

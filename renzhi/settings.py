@@ -352,6 +352,18 @@ RENZHI_INTAKE_TRIAGE = "renzhi.triage.intake.on_intake"
 # (user, id) -> HotIssue | None, None when the user may not see it.
 RENZHI_HOT_ISSUE_LOOKUP = "renzhi.triage.queries.hot_issue_for"
 
+# Intake throttle of residents' own filings (web form, resident API, Open311), counted in the
+# database per resident account and per contact phone: at most PER_WINDOW in WINDOW_MINUTES
+# and PER_DAY in 24 hours. Staff channels (hotline, patrol, partner API, import) are not
+# throttled per caller: see docs/security.md.
+# Under pytest the limits are off unless a test sets them (tests file many appeals as one
+# resident); the throttle's own tests set the production defaults explicitly.
+RENZHI_INTAKE_THROTTLE = {
+    "WINDOW_MINUTES": int(os.environ.get("RENZHI_INTAKE_WINDOW_MINUTES", "10")),
+    "PER_WINDOW": int(os.environ.get("RENZHI_INTAKE_PER_WINDOW", "100000" if TESTING else "5")),
+    "PER_DAY": int(os.environ.get("RENZHI_INTAKE_PER_DAY", "100000" if TESTING else "30")),
+}
+
 # --- Warnings, CAP and Open311: public identity and distribution ---------------------------
 # The address residents and partners reach this server at (CAP alert links, the Atom feed).
 RENZHI_PUBLIC_URL = os.environ.get("RENZHI_PUBLIC_URL", "http://127.0.0.1:8000")

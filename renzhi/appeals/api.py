@@ -802,9 +802,17 @@ def _submit(request: AuthedRequest, payload: AppealIn, photos) -> tuple[int, dic
 
 
 def _default_channel(user: User) -> str:
-    """A resident (no staff role) files through the web channel; systems and staff through api."""
+    """With no channel given, a person files as a resident (web channel); only an account that
+    is no resident but holds an intake role (a partner system, a dispatcher) files through api.
+
+    A resident who is also a volunteer or staff used to be sent down the staff path and refused
+    at their own home (issue 23 #11); a staff channel is now something one chooses.
+    """
     roles = scope.roles(user)
-    return Channel.WEB if Role.RESIDENT in roles and not roles - {Role.RESIDENT} else Channel.API
+    if Role.RESIDENT in roles or user.home_place_id is not None:
+        return Channel.WEB
+    staff = actions.staff_channel_roles(Channel.API)
+    return Channel.API if roles & staff or scope.is_global_admin(user) else Channel.WEB
 
 
 # === Shapes =================================================================================

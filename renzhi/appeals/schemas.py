@@ -30,11 +30,18 @@ class AppealIn(Schema):
         description="The resident consents to publishing the appeal on Open311 (redacted, "
         "location coarsened).",
     )
-    priority: str = "normal"
+    priority: str = Field(
+        "normal",
+        description="normal | urgent: staff channels only; a resident's own filing must leave it "
+        "normal (else 403 on `priority`).",
+    )
     title: str = ""
     external_ref: str = Field("", description="The number in the calling system.")
     channel: str | None = Field(
-        None, description="web | hotline | patrol | api. Default: web for a resident, else api."
+        None,
+        description="web | hotline | patrol | api. Default: web (as a resident) for anyone "
+        "who is a resident or has a home, else api; a staff channel needs a role of it "
+        "covering the place.",
     )
     idempotency_key: str | None = Field(
         None, description="Same as the Idempotency-Key header (the header wins)."

@@ -71,6 +71,16 @@ class ActionError(Exception):
         return {"detail": [e.as_dict() for e in self.errors]}
 
 
+class Throttled(ActionError):
+    """Too many requests of one kind in a window; `retry_after` seconds until one is allowed.
+
+    The API answers 429 with a `Retry-After` header; pages show the message on the form."""
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field, code=ErrorCode.RATE_LIMITED)
+        self.retry_after = max(1, int(retry_after))
+
+
 class PermissionRefused(ActionError):
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message, field=field, code=ErrorCode.FORBIDDEN)

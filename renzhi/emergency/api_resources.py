@@ -17,7 +17,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Router, Schema
+from ninja import Field, File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -269,6 +269,10 @@ class HouseholdOut(Schema):
     head_name: str
     phone: str
     members: int
+    possible_duplicates: list[int] = Field(
+        default_factory=list,
+        description="Households of the community that may be the same flat (for staff review).",
+    )
 
 
 class DistributionIn(Schema):
@@ -1372,6 +1376,7 @@ def _household(h: Household) -> HouseholdOut:
         head_name=h.head_name,
         phone=mask_phone(h.phone),
         members=h.members,
+        possible_duplicates=[d.pk for d in stock_actions.near_duplicates(h)],
     )
 
 

@@ -552,6 +552,13 @@ def distribution_list(request: AuthedRequest) -> HttpResponse:
                 _attach(form, exc, {"household": "address"})
             else:
                 messages.success(request, _("Distribution recorded."))
+                similar = stock_actions.near_duplicates(home)
+                if similar:  # issue 23 #7: staff see possible duplicates of the flat
+                    messages.warning(
+                        request,
+                        _("These households may be the same flat: %(list)s. Please check.")
+                        % {"list": "、".join(h.address for h in similar)},
+                    )
                 return redirect("emergency:distributions")
     rows = Distribution.objects.filter(depot__in=[d.pk for d in depots]).select_related(
         "depot", "household", "item", "handed_out_by", "incident"

@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renzhi.core import audit, outbound, scope
+from renzhi.core import audit, datebounds, outbound, scope
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
 from renzhi.core.models import Place, PlaceLevel, User
 from renzhi.warning import cap, distribution, rules
@@ -59,6 +59,10 @@ __all__ = [
 ]
 
 MAX_HEADLINE = 160
+# Onset within five years either way (imported alerts may be old); a warning lasts at most a
+# year: an expiry further ahead is a typo or an attack on the pages (issue 23 #4).
+ONSET_PAST = ONSET_FUTURE = EXPIRY_PAST = datebounds.DEFAULT_SPAN
+EXPIRY_FUTURE = datebounds.YEAR
 EDITABLE = ("draft",)
 
 
@@ -117,6 +121,7 @@ def create_warning(
         _apply(warning, data)
         warning.save()
         warning.areas.set(areas)
+        warning.editors.add(actor)
         linked = [s.pk for s in signals]
         if linked:
             Signal.objects.filter(pk__in=linked).update(
@@ -140,6 +145,7 @@ def edit_warning(actor: User, warning_id: int, data: WarningInput) -> Warning:
         warning.save()
         if data.area_codes is not None:
             warning.areas.set(_areas(actor, data.area_codes))
+        warning.editors.add(actor)
         audit.record(actor, "warning.edit", warning, before=before, after=_snapshot(warning))
     return warning
 
@@ -154,6 +160,7 @@ def submit(actor: User, warning_id: int) -> Warning:
         warning.submitted_at = timezone.now()
         warning.rejection_note = ""
         warning.save()
+        warning.editors.add(actor)
         audit.record(actor, "warning.submit", warning, after={"status": warning.status})
     return warning
 
@@ -550,8 +557,14 @@ def _check_staff(actor: User, warning: Warning) -> None:
 
 
 def _check_approver(actor: User, warning: Warning) -> None:
+    """Four eyes: whoever drafted, edited or submitted a warning neither approves nor rejects it.
+
+    Barring only the drafter let a leader edit someone else's draft (raise the level, widen the
+    area) and approve it alone (issue 23 #8)."""
     if warning.created_by_id == actor.pk:
         raise PermissionRefused(_("You cannot approve a warning you drafted."))
+    if warning.submitted_by_id == actor.pk or warning.editors.filter(pk=actor.pk).exists():
+        raise PermissionRefused(_("You cannot approve a warning you edited or submitted."))
     _check_leader(actor, warning)
 
 
@@ -663,9 +676,17 @@ def _apply(warning: Warning, data: WarningInput) -> None:
             warning.cap_category = data.cap_category
     if data.category_id is not None:
         warning.category_id = data.category_id or None
-    if data.onset_at is not None:
+    bad_dates = datebounds.moment_errors(
+        [
+            ("onset_at", data.onset_at, ONSET_PAST, ONSET_FUTURE),
+            ("expires_at", data.expires_at, EXPIRY_PAST, EXPIRY_FUTURE),
+        ]
+    )
+    errors += bad_dates
+    bad = {e.field for e in bad_dates}
+    if data.onset_at is not None and "onset_at" not in bad:
         warning.onset_at = data.onset_at
-    if data.expires_at is not None:
+    if data.expires_at is not None and "expires_at" not in bad:
         warning.expires_at = data.expires_at
     if warning.onset_at and warning.expires_at and warning.expires_at <= warning.onset_at:
         errors.append(

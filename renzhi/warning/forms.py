@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from renzhi.core import datebounds
 from renzhi.core.models import Place, PlaceLevel
 from renzhi.warning.actions import WarningInput
 from renzhi.warning.models import CapCategory, Level
@@ -48,6 +49,16 @@ class WarningForm(forms.Form):
         cast(forms.ChoiceField, self.fields["areas"]).choices = [
             (p.code, p.name) for p in communities
         ]
+
+    def clean_expires_at(self) -> dt.datetime | None:
+        """Bounded like the action (issue 23 #4): a year ahead at most."""
+        value = self.cleaned_data.get("expires_at")
+        error = datebounds.check_moment(
+            "expires_at", value, past=datebounds.DEFAULT_SPAN, future=datebounds.YEAR
+        )
+        if error is not None:
+            raise forms.ValidationError(error.message)
+        return value
 
     def to_input(self) -> WarningInput:
         d = self.cleaned_data

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from renzhi.core.datebounds import displayable
 from renzhi.core.models import Place
 
 
@@ -131,6 +132,10 @@ class Warning(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Everyone who drafted, edited or submitted it: none of them may approve it (four eyes).
+    editors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("editors"), blank=True, related_name="+"
+    )
     rejection_note = models.CharField(max_length=300, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -147,6 +152,17 @@ class Warning(models.Model):
 
     def __str__(self) -> str:
         return self.headline
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """A time stored out of range (before the bounds of issue 23 #4) is read clamped, so no
+        page or feed showing it fails; the inputs no longer accept such values."""
+        instance = super().from_db(db, field_names, values)
+        for name in ("onset_at", "expires_at"):
+            value = instance.__dict__.get(name)
+            if value is not None:
+                instance.__dict__[name] = displayable(value)
+        return instance
 
     @property
     def colour(self) -> str:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from renzhi.appeals import routing, sla, states, tracking
 from renzhi.appeals.attachments import store_photos, validate_photos
+from renzhi.appeals.intake_throttle import RESIDENT_CHANNELS, check_intake_rate
 from renzhi.appeals.models import (
     Appeal,
     AppealEvent,
@@ -64,11 +65,13 @@ __all__ = [
     "return_to_dispatcher",
     "satisfaction_of",
     "sign",
+    "staff_channel_roles",
     "submit_appeal",
     "submit_many",
     "supervise",
     "suspend",
     "transfer",
+    "unit_serves",
     "withdraw",
 ]
 
@@ -135,6 +138,7 @@ def submit_appeal(
     )
     try:
         with transaction.atomic():
+            _throttle(actor, channel, cleaned["contact_phone"])
             appeal = _create(
                 actor,
                 cleaned,
@@ -202,6 +206,16 @@ def _clean_intake(
         )
     if priority not in Priority.values:
         errors.append(FieldError("priority", ErrorCode.INVALID, _("Unknown priority.")))
+    elif channel in RESIDENT_CHANNELS and priority != Priority.NORMAL:
+        # Priority shortens the SLA and trains the urgency model: staff set it, residents
+        # describe the problem (issue 23 #10). Refused, not ignored, so a client learns it.
+        errors.append(
+            FieldError(
+                "priority",
+                ErrorCode.FORBIDDEN,
+                _("Only staff set the priority; describe the urgency in the text instead."),
+            )
+        )
     contact_phone = (contact_phone or "").strip()
     if contact_phone and not (contact_phone.isdigit() and 7 <= len(contact_phone) <= 12):
         errors.append(
@@ -272,21 +286,42 @@ def _valid_point(lat: float, lng: float) -> bool:
     return math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180
 
 
+def _throttle(actor: User | None, channel: str, phone: str) -> None:
+    """Count a resident's filings (issue 23 #10), their account row locked so that
+    simultaneous filings are counted one after the other."""
+    if channel not in RESIDENT_CHANNELS:
+        return
+    if channel == Channel.WEB and actor is not None and actor.pk:
+        User.objects.select_for_update().filter(pk=actor.pk).values_list("pk").first()
+        phone = phone or actor.phone or ""
+    check_intake_rate(actor, channel, phone)
+
+
+def staff_channel_roles(channel: str) -> set[str]:
+    """The roles that may file through a staff channel (a person chooses it explicitly)."""
+    if channel == Channel.PATROL:
+        return {Role.GRID_WORKER, Role.COMMUNITY_STAFF}
+    if channel == Channel.HOTLINE:
+        return {Role.COMMUNITY_STAFF, Role.DISPATCHER}
+    return INTAKE_STAFF | {Role.ADMIN}  # api, import
+
+
 def _check_intake_permission(actor: User | None, channel: str, place: Place) -> None:
-    if channel in (Channel.WEB, Channel.OPEN311):
+    """Residents' channels are open to anyone logged in; a staff channel needs a role for it
+    whose place covers the point: the act is done in that role, and only that role's
+    jurisdiction counts (issue 23 #11)."""
+    if channel in RESIDENT_CHANNELS:
         if actor is None and channel == Channel.WEB:
             raise PermissionRefused(_("Please log in first."))
         return
     if actor is None:
         raise PermissionRefused(_("Please log in first."))
-    wanted: set[str]
-    if channel == Channel.PATROL:
-        wanted = {Role.GRID_WORKER, Role.COMMUNITY_STAFF}
-    elif channel == Channel.HOTLINE:
-        wanted = {Role.COMMUNITY_STAFF, Role.DISPATCHER}
-    else:  # api, import
-        wanted = INTAKE_STAFF | {Role.ADMIN}
-    if not scope.covers(actor, place, roles_allowed=wanted) or not scope.has_role(actor, *wanted):
+    wanted = staff_channel_roles(channel)
+    if not scope.has_role(actor, *wanted) and not scope.is_global_admin(actor):
+        raise PermissionRefused(
+            _("You hold no role that files through this channel."), field="channel"
+        )
+    if not scope.covers(actor, place, roles_allowed=wanted):
         raise PermissionRefused(
             _("“%(place)s” is outside your jurisdiction.") % {"place": place.name}, field="place"
         )
@@ -765,7 +800,7 @@ def dispatch(actor: User, appeal: Appeal, *, unit: Unit, note: str = "") -> Appe
         _do_accept(appeal, actor, note="", role=role)
     states.check("dispatch", appeal.state)
     role = _require_staff(actor, appeal, DISPATCH_ROLES)
-    _check_unit(unit)
+    _check_unit(unit, appeal, actor, DISPATCH_ROLES)
     _do_dispatch(appeal, actor, unit, note=note, role=role)
     return appeal
 
@@ -776,7 +811,7 @@ def transfer(actor: User, appeal: Appeal, *, unit: Unit, reason: str) -> Appeal:
     states.check("transfer", appeal.state)
     role = _require_staff(actor, appeal, DISPATCH_ROLES)
     reason = _required(reason, "reason", _("Please give the reason for the transfer."))
-    _check_unit(unit)
+    _check_unit(unit, appeal, actor, DISPATCH_ROLES)
     if unit.pk == appeal.unit_id:
         raise ActionError(_("The appeal is already with this unit."), field="unit")
     appeal.transfer_count = F("transfer_count") + 1
@@ -1552,13 +1587,42 @@ def _require_rater(actor: User, appeal: Appeal) -> str:
     return _require_staff(actor, appeal, DISPATCH_ROLES)
 
 
-def _check_unit(unit: Unit | None) -> None:
+def _check_unit(unit: Unit | None, appeal: Appeal, actor: User, roles: set[str]) -> None:
+    """`unit` may take the case: active, and serving its place or the actor's jurisdiction.
+
+    A unit reads the resident's name and phone once it has the case, so a dispatcher must not
+    hand a case to a company of another street (issue 23 #5). A unit serves the case when one
+    of its places is the case's place or above it (a district water bureau), or lies inside
+    the jurisdiction under which the actor dispatches (a street office's own contractor).
+    """
     if unit is None:
         raise ActionError(
             _("Please choose a handling unit."), field="unit", code=ErrorCode.REQUIRED
         )
     if not unit.active:
         raise ActionError(_("This unit is not active."), field="unit")
+    if not unit_serves(unit, appeal.place_code, _acting_codes(actor, appeal, roles)):
+        raise ActionError(
+            _("“%(unit)s” does not serve the place of this appeal.") % {"unit": unit.name},
+            field="unit",
+        )
+
+
+def unit_serves(unit: Unit, place_code: str, jurisdiction: list[str]) -> bool:
+    """Whether one of `unit`'s places covers `place_code` or lies inside `jurisdiction`."""
+    for code in unit.places.values_list("code", flat=True):
+        if place_code.startswith(code) or any(code.startswith(j) for j in jurisdiction):
+            return True
+    return False
+
+
+def _acting_codes(actor: User, appeal: Appeal, roles: set[str]) -> list[str]:
+    """Codes of the actor's places under `roles` that cover the appeal (where they act)."""
+    return [
+        m.place.code
+        for m in scope.memberships(actor)
+        if m.role in roles and m.place is not None and appeal.place_code.startswith(m.place.code)
+    ]
 
 
 def _message(appeal: Appeal, title: str, body: str = "") -> notify.Message:

@@ -17,7 +17,7 @@ from PIL import Image
 
 from renzhi.appeals import actions
 from renzhi.appeals.models import Appeal, AppealEvent, Attachment, ExtensionRequest, State
-from renzhi.core.models import Notification
+from renzhi.core.models import Notification, Unit
 from renzhi.core.workdays import LOCAL_TZ
 
 S = State
@@ -417,10 +417,12 @@ def test_return_then_transfer(flow, api_client):
     body = post(api_client, w.erin, f"{base}/return", {"reason": "不是本物业管辖"}).json()
     assert body["state"] == S.ACCEPTED and body["unit_code"] is None
     post(api_client, w.dora, f"{base}/dispatch", {"unit_code": "U-WY-A"})
+    city = Unit.objects.create(code="U-SZ-A", name="甲街道市政所", kind="urban_management")
+    city.places.set([w.street_a])  # unit B of the other street would be refused (issue 23 #5)
     body = post(
-        api_client, w.dora, f"{base}/transfer", {"unit_code": "U-WY-B", "reason": "属乙一物业"}
+        api_client, w.dora, f"{base}/transfer", {"unit_code": "U-SZ-A", "reason": "属市政"}
     ).json()
-    assert body["unit_code"] == "U-WY-B" and body["state"] == S.DISPATCHED
+    assert body["unit_code"] == "U-SZ-A" and body["state"] == S.DISPATCHED
 
 
 def test_an_extension_is_requested_and_approved(flow, api_client):

@@ -37,6 +37,15 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def unit_b_also_serves_grid_a2(request):
+    """Unit B is the transfer target here: it also serves grid A2 in dora's street, so she may
+    transfer to it (issue 23 #5 refuses units serving neither the place nor her street)."""
+    if "flow" in request.fixturenames:
+        flow = request.getfixturevalue("flow")
+        flow.unit_b.places.add(flow.grid_a2)
+
+
 def race(n: int, work: Callable[[int], object]) -> list[tuple[str, object]]:
     """Run work(0…n-1) in n threads released together; ("ok", value) or ("error", exception)."""
     barrier = threading.Barrier(n)

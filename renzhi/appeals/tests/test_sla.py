@@ -30,9 +30,10 @@ def local(text: str) -> dt.datetime:
 
 def dispatched_at(flow, clock, when: str, *, priority: str = Priority.NORMAL, category=None):
     """A new appeal accepted earlier and dispatched to unit A at local time `when`."""
+    staff_set = priority != Priority.NORMAL  # priority is staff's (issue 23 #10): hotline entry
     appeal = actions.submit_appeal(
-        flow.charlie,
-        channel="web",
+        flow.alice if staff_set else flow.charlie,
+        channel="hotline" if staff_set else "web",
         description="电梯故障",
         category=category or flow.cat_lift,
         lat=39.92,

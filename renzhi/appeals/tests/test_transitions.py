@@ -27,6 +27,16 @@ def english():
         yield
 
 
+@pytest.fixture(autouse=True)
+def unit_b_also_serves_grid_a2(request):
+    """Here unit B is "another unit" the cases move to: it also manages buildings in grid A2,
+    inside dora's street, so she may transfer to it (a unit serving neither the place nor the
+    dispatcher's jurisdiction is refused: test_dispatch_coverage)."""
+    if "flow" in request.fixturenames:
+        flow = request.getfixturevalue("flow")
+        flow.unit_b.places.add(flow.grid_a2)
+
+
 def local(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=LOCAL_TZ)
 

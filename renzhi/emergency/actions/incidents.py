@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renzhi.core import audit
+from renzhi.core import audit, datebounds
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
 from renzhi.core.models import Place, User
 from renzhi.emergency import rules
@@ -104,6 +104,9 @@ def report(
         errors.append(
             FieldError("started_at", ErrorCode.INVALID, _("The start cannot be in the future."))
         )
+    else:  # and not more than five years back (issue 23 #4)
+        late = datebounds.check_moment("started_at", started_at, future=dt.timedelta(minutes=5))
+        errors += [late] if late else []
     if (lat is None) != (lng is None) or (
         lat is not None and lng is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180)
     ):

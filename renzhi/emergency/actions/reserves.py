@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,7 @@ from renzhi.core import audit, notify
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
 from renzhi.core.models import Place, PlaceLevel, User
 from renzhi.emergency import rules_resources as rules
+from renzhi.emergency.household_key import address_key
 from renzhi.emergency.models import (
     Depot,
     DepotKind,
@@ -54,6 +55,7 @@ __all__ = [
     "distribute",
     "issue",
     "issue_request",
+    "near_duplicates",
     "receive",
     "receive_request",
     "register_household",
@@ -847,11 +849,20 @@ def register_household(
         raise ActionError(_("A household belongs to a community."), field="place")
     if not (address or "").strip():
         raise ActionError(_("Enter the address."), field="address", code=ErrorCode.REQUIRED)
+    key = address_key(address)
+    if not key:
+        raise ActionError(_("Enter the address."), field="address", code=ErrorCode.REQUIRED)
     with transaction.atomic():
+        # One flat written another way is the same household (issue 23 #7).
         household, created = Household.objects.get_or_create(
             place=place,
-            address=address.strip(),
-            defaults={"head_name": head_name, "phone": phone, "members": max(members, 1)},
+            address_key=key,
+            defaults={
+                "address": address.strip(),
+                "head_name": head_name,
+                "phone": phone,
+                "members": max(members, 1),
+            },
         )
         if created:
             audit.record(actor, "emergency.household.create", household)
@@ -895,7 +906,10 @@ def distribute(
         if (
             item.one_per_household
             and Distribution.objects.filter(
-                household=household, item=item, round_key=round_key, once_per_household=True
+                household__in=_same_household(household),
+                item=item,
+                round_key=round_key,
+                once_per_household=True,
             ).exists()
         ):
             raise _already_given()
@@ -936,7 +950,27 @@ def distribute(
     return distribution
 
 
+def near_duplicates(household: Household) -> list[Household]:
+    """Other households of the community that may be the same flat: flagged as duplicates of
+    one another, or with the same numbers in their address ("3-2-301" and "3栋201" are not,
+    "甲3-2-301" and "3号楼2单元301" are). Shown to staff; never merged silently."""
+    root = household.duplicate_of_id or household.pk
+    rows = Household.objects.filter(place_id=household.place_id).exclude(pk=household.pk)
+    flagged = Q(pk=root) | Q(duplicate_of_id=root)
+    if household.near_key:
+        flagged |= Q(near_key=household.near_key)
+    return list(rows.filter(flagged).order_by("pk"))
+
+
 # --- Internals ---------------------------------------------------------------------------------
+
+
+def _same_household(household: Household) -> list[int]:
+    """The household and the rows flagged as its duplicates, its first row locked so that two
+    hand-outs to the same flat through two of its rows are checked one after the other."""
+    root = household.duplicate_of_id or household.pk
+    Household.objects.select_for_update().filter(pk=root).values_list("pk").first()
+    return [root, *Household.objects.filter(duplicate_of_id=root).values_list("pk", flat=True)]
 
 
 def _take(

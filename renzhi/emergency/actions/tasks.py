@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renzhi.core import audit, notify, scope, uploads
+from renzhi.core import audit, datebounds, notify, scope, uploads
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
 from renzhi.core.models import Membership, Role, Unit, User
 from renzhi.emergency import rules
@@ -68,6 +68,9 @@ def create_task(
         errors.append(
             FieldError("deadline", ErrorCode.INVALID, _("The deadline must be later than now."))
         )
+    else:  # a task of an incident is due within a year (issue 23 #4)
+        late = datebounds.check_moment("deadline", deadline, future=datebounds.YEAR)
+        errors += [late] if late else []
     errors.extend(_assignment_errors(incident, assignee, unit, team))
     if errors:
         raise ActionError(errors=errors)

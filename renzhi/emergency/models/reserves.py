@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from renzhi.core.models import Place
+from renzhi.emergency.household_key import address_key, near_key
 
 __all__ = [
     "Depot",
@@ -370,12 +371,25 @@ class SupplyRequestLine(models.Model):
 
 class Household(models.Model):
     """A household that receives distributions (户), identified inside its community by
-    address (楼栋-单元-门牌)."""
+    address (楼栋-单元-门牌), compared by its normalised `address_key` (issue 23 #7: one flat
+    written four ways was four households). `near_key` (the numbers only) finds possible
+    duplicates for staff; `duplicate_of` marks rows found to share a key when the key was
+    introduced: they count as that household for one-per-household items."""
 
     place = models.ForeignKey(
         Place, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
     )
     address = models.CharField(_("address"), max_length=120)
+    address_key = models.CharField(max_length=120, blank=True, default="")
+    near_key = models.CharField(max_length=120, blank=True, default="", db_index=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+    )
     head_name = models.CharField(_("head of household"), max_length=50, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     members = models.PositiveSmallIntegerField(_("members"), default=1)
@@ -385,11 +399,17 @@ class Household(models.Model):
         verbose_name_plural = _("households")
         ordering = ["place__code", "address"]
         constraints = [
-            models.UniqueConstraint(fields=["place", "address"], name="household_address_once"),
+            models.UniqueConstraint(fields=["place", "address_key"], name="household_key_once"),
         ]
 
     def __str__(self) -> str:
         return self.address
+
+    def save(self, *args, **kwargs):
+        if "#" not in self.address_key:  # "key#pk": a collision flagged by the migration
+            self.address_key = address_key(self.address)
+        self.near_key = near_key(self.address)
+        super().save(*args, **kwargs)
 
 
 class Distribution(models.Model):
