@@ -29,7 +29,7 @@ def _validation_error(request: HttpRequest, exc: ValidationError):
     detail = []
     for err in exc.errors:
         loc = [str(p) for p in err.get("loc", [])]
-        if loc and loc[0] in _LOCATION_ROOTS:  # only the root: a field may be called "body"
+        while loc and loc[0] in _LOCATION_ROOTS:  # leading roots only: a field may be "body"
             loc = loc[1:]
         code = "required" if err.get("type") == "missing" else "invalid"
         detail.append(

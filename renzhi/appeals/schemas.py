@@ -181,7 +181,7 @@ class ResolveIn(Schema):
 
 class RateIn(Schema):
     rating: int | None = Field(None, description="1–5: 4–5 satisfied, 3 basically, 1–2 not.")
-    comment: Annotated[str, Text(500, multiline=True)] = ""
+    comment: Annotated[str, Text(2000, multiline=True)] = ""  # as the page form
 
 
 class ExtensionIn(Schema):

@@ -1,12 +1,14 @@
 """Text input checks shared by every app: one normaliser for the API, the forms and the imports.
 
 Text typed by a person or sent by a system reaches the database only after `clean_text`:
-NFKC normalisation (full-width letters and digits become plain ones, so "棋牌协会" typed two ways
-is one name), invisible format characters (Unicode category Cf: zero-width spaces, bidi overrides,
-the BOM, soft hyphens) are removed, control characters are refused (a NUL makes PostgreSQL fail
-and hides text from readers; only line feed and tab are kept, and only in multi-line fields), and
-the length is checked against the column *after* normalisation. A title made only of invisible
-characters is empty once cleaned, so a required field refuses it.
+NFC normalisation, with letters and digits folded by NFKC to plain ASCII where that is what they
+are (full-width ＡＢＣ１２３ becomes ABC123; Chinese full-width punctuation is left alone, as
+whole-text NFKC would turn "，" into ","), invisible format characters (Unicode category
+Cf: zero-width spaces, bidi overrides, the BOM, soft hyphens) are removed, control characters
+are refused (a NUL makes PostgreSQL fail and hides text from readers; only line feed and tab are
+kept, and only in multi-line fields), and the length is checked against the column *after*
+normalisation. A title made only of invisible characters is empty once cleaned, so a required
+field refuses it.
 
 The zero-width joiner and non-joiner are kept between two visible characters, where emoji
 sequences and some scripts need them; anywhere else they are removed like the rest of Cf.
@@ -38,6 +40,10 @@ TEXT_CAP = 10_000
 
 # Cf characters kept between two visible characters (emoji sequences, Persian, Indic scripts).
 _JOINERS = frozenset("\u200c\u200d")
+# Letters and digits whose compatibility form (NFKC) is a plain ASCII letter or digit are folded
+# to it: full-width ＡＢＣ１２３, mathematical 𝐀. Nothing else is: NFKC on the whole text would
+# turn Chinese punctuation （，：！） into ASCII and ① into 1, rewriting ordinary prose.
+_FOLDED = frozenset(("Lu", "Ll", "Lt", "Nd"))
 # Line and paragraph separators become a line feed in multi-line text, a space elsewhere.
 _LINE_BREAKS = frozenset("\u2028\u2029\x85")
 
@@ -89,15 +95,18 @@ def check_text(
 
 
 def normalise(value: str, *, multiline: bool = False) -> str:
-    """NFKC, without invisible format characters, line endings unified, ends stripped.
+    """NFC with letters and digits NFKC-folded, no invisible format characters, ends stripped.
 
     Use it to compare names (duplicate checks): two strings a reader cannot tell apart compare
     equal. Control characters are left in place (`check_text` refuses them).
     """
-    text = unicodedata.normalize("NFKC", value).replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
     out: list[str] = []
     for i, ch in enumerate(text):
-        if ch in _LINE_BREAKS:
+        if ch > "\x7f" and unicodedata.category(ch) in _FOLDED:
+            folded = unicodedata.normalize("NFKC", ch)
+            out.append(folded if folded.isascii() and folded.isalnum() else ch)
+        elif ch in _LINE_BREAKS:
             out.append("\n" if multiline else " ")
         elif unicodedata.category(ch) == "Cf":
             if ch in _JOINERS and _visible(text, i - 1) and _visible(text, i + 1):

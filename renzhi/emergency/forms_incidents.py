@@ -36,7 +36,7 @@ class IncidentForm(CheckedForm):
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
     warning = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    hot_issue = forms.CharField(required=False, widget=forms.HiddenInput)
+    hot_issue = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     def __init__(self, *args, places=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -28,6 +28,12 @@ def test_a_name_with_a_zero_width_space_equals_the_name_without_it():
 
 def test_full_width_letters_and_digits_are_normalised():
     assert normalise("ＡＢＣ１２３") == "ABC123"
+    assert normalise("𝐀𝐁") == "AB"
+
+
+def test_chinese_punctuation_and_circled_numbers_are_left_as_written():
+    prose = "楼道灯不亮，请尽快维修（3号楼）：①②！　谢谢。m²"
+    assert normalise(prose) == prose
 
 
 def test_bidi_overrides_are_stripped():
