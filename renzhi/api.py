@@ -7,6 +7,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from renzhi.core.apiauth import api_auth
 from renzhi.core.errors import ActionError
+from renzhi.core.text import TEXT_ERROR
 
 api = NinjaAPI(
     title="Renzhi 韧治 API",
@@ -31,7 +32,9 @@ def _validation_error(request: HttpRequest, exc: ValidationError):
     """Schema errors in the same shape and language as action errors (400, field named)."""
     detail = []
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in _LOCATION_ROOTS]
+        loc = [str(p) for p in err.get("loc", [])]
+        while loc and loc[0] in _LOCATION_ROOTS:  # leading roots only: a field may be "body"
+            loc = loc[1:]
         code = "required" if err.get("type") == "missing" else "invalid"
         detail.append(
             {"field": ".".join(loc) or None, "code": code, "message": _schema_message(err)}
@@ -44,6 +47,8 @@ _LOCATION_ROOTS = ("body", "query", "path", "form", "payload", "file", "files")
 
 def _schema_message(err: dict) -> str:
     kind = str(err.get("type", ""))
+    if kind == TEXT_ERROR:  # already translated by renzhi.core.text
+        return str(err.get("msg", ""))
     if kind == "missing":
         return _("This field is required.")
     if kind == "value_error" and isinstance(err.get("ctx", {}).get("error"), ValueError):

@@ -376,6 +376,20 @@ RENZHI_MQTT_TOPIC = os.environ.get("RENZHI_MQTT_TOPIC", "renzhi/cap")
 # Trained triage models (one file per version).
 RENZHI_TRIAGE_MODEL_DIR = Path(os.environ.get("RENZHI_TRIAGE_MODEL_DIR", VAR_DIR / "triage"))
 
+# --- Audit chain anchoring and retention (docs/security.md "Audit chain and retention") -----
+# The key of the per-event HMAC; required when DEBUG is off (derived from SECRET_KEY otherwise).
+RENZHI_AUDIT_KEY = os.environ.get("RENZHI_AUDIT_KEY", "")
+# Append-only file of chain-head digests (one line per anchor: seq hash hmac time).
+# Tests get a file of their own so a developer's var/ anchors never meet a test database.
+RENZHI_AUDIT_ANCHOR_FILE = Path(
+    os.environ.get(
+        "RENZHI_AUDIT_ANCHOR_FILE",
+        VAR_DIR / (f"test-audit-anchors-{os.getpid()}.log" if TESTING else "audit-anchors.log"),
+    )
+)
+# Audit and login records younger than this are never purged (at least six months).
+RENZHI_AUDIT_RETENTION_DAYS = max(183, int(os.environ.get("RENZHI_AUDIT_RETENTION_DAYS", "183")))
+
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

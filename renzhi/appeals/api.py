@@ -23,6 +23,7 @@ paginated views at import time.)
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, HttpResponse
@@ -82,6 +83,7 @@ from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Place, Role, Unit, User
 from renzhi.core.pagination import Page
 from renzhi.core.privacy import mask_phone
+from renzhi.core.text import NOTE, QueryText
 from renzhi.core.workdays import LOCAL_TZ
 
 router = Router(tags=["appeals"])
@@ -101,7 +103,7 @@ API_FIELDS = {
 
 
 @router.get("/categories", response=list[CategoryNodeOut], summary="The category tree")
-def categories(request: AuthedRequest, q: str | None = None):
+def categories(request: AuthedRequest, q: QueryText | None = None):
     """Active categories as a two-level tree; residents see those open to them. `q` keeps the
     subcategories whose name, code or keywords contain it (with their parents)."""
     qs = (
@@ -129,7 +131,9 @@ def categories(request: AuthedRequest, q: str | None = None):
 
 
 @router.get("/duplicates", response=list[AppealOut], summary="Similar open appeals nearby")
-def duplicates(request: AuthedRequest, tracking_no: str, radius_m: float = 200, days: int = 7):
+def duplicates(
+    request: AuthedRequest, tracking_no: QueryText, radius_m: float = 200, days: int = 7
+):
     """Open appeals of the same category within `radius_m` metres and `days` days (staff)."""
     if not queries.is_staff_viewer(request.auth):
         raise PermissionRefused(_("Your role does not allow this action."))
@@ -292,9 +296,9 @@ def deactivate_category(request: AuthedRequest, code: str):
 @paginate(Page)
 def routing_rules(
     request: AuthedRequest,
-    place: str | None = None,
-    category: str | None = None,
-    unit: str | None = None,
+    place: QueryText | None = None,
+    category: QueryText | None = None,
+    unit: QueryText | None = None,
 ):
     """Rules inside the administrator's jurisdiction and those above it that apply there."""
     _require_config_reader(request)
@@ -509,7 +513,7 @@ def progress(request: AuthedRequest, tracking_no: str, payload: NoteIn):
 def progress_with_photos(
     request: AuthedRequest,
     tracking_no: str,
-    note: Form[str] = "",
+    note: Form[Annotated[str, NOTE]] = "",
     photos: File[list[UploadedFile] | None] = None,
 ):
     return _act(request, tracking_no, actions.progress, note=note, photos=photos or ())
@@ -528,7 +532,7 @@ def resolve(request: AuthedRequest, tracking_no: str, payload: ResolveIn):
 def resolve_with_photos(
     request: AuthedRequest,
     tracking_no: str,
-    result: Form[str] = "",
+    result: Form[Annotated[str, NOTE]] = "",
     photos: File[list[UploadedFile] | None] = None,
 ):
     return _act(request, tracking_no, actions.resolve, result=result, photos=photos or ())

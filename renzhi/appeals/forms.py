@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from renzhi.appeals.attachments import MAX_PHOTOS
 from renzhi.appeals.models import Appeal, Category, Priority
 from renzhi.core.models import Place, PlaceLevel, Unit
+from renzhi.core.text import CheckedForm
 
 
 def _photo_help() -> str:
@@ -167,7 +168,7 @@ def _location_fields() -> dict:
     }
 
 
-class ResidentAppealForm(_DescriptionMixin, _CategoryMixin, _LocationMixin, forms.Form):
+class ResidentAppealForm(_DescriptionMixin, _CategoryMixin, _LocationMixin, CheckedForm):
     """The phone-first form of a resident (channel web)."""
 
     category = forms.ChoiceField(
@@ -231,7 +232,7 @@ class ResidentAppealForm(_DescriptionMixin, _CategoryMixin, _LocationMixin, form
         return self.places.get(self.cleaned_data.get("place") or "")
 
 
-class StaffIntakeForm(_DescriptionMixin, _CategoryMixin, _LocationMixin, forms.Form):
+class StaffIntakeForm(_DescriptionMixin, _CategoryMixin, _LocationMixin, CheckedForm):
     """Hotline entry (接线录入) and patrol report (巡查上报): the staff member types what the
     caller said or what they saw; the place is a community/grid of their jurisdiction or a map
     point."""
@@ -278,19 +279,19 @@ class StaffIntakeForm(_DescriptionMixin, _CategoryMixin, _LocationMixin, forms.F
 # --- Steps on one appeal --------------------------------------------------------------------
 
 
-class NoteForm(forms.Form):
+class NoteForm(CheckedForm):
     note = _text(_("Note"), rows=2, required_hint=False)
 
 
-class RequiredNoteForm(forms.Form):
+class RequiredNoteForm(CheckedForm):
     note = _text(_("Note"), rows=2)
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(CheckedForm):
     reason = _text(_("Reason"), rows=2)
 
 
-class OptionalReasonForm(forms.Form):
+class OptionalReasonForm(CheckedForm):
     reason = _text(_("Reason"), rows=2, required_hint=False)
 
 
@@ -312,7 +313,7 @@ class UnitChoiceMixin:
         return self.units.get(self.cleaned_data.get("unit") or "")
 
 
-class DispatchForm(UnitChoiceMixin, forms.Form):
+class DispatchForm(UnitChoiceMixin, CheckedForm):
     unit = forms.ChoiceField(
         label=_("Handling unit"), required=False, widget=forms.Select(attrs={"required": True})
     )
@@ -323,7 +324,7 @@ class DispatchForm(UnitChoiceMixin, forms.Form):
         self._set_units(list(unit_groups), suggested)
 
 
-class TransferForm(UnitChoiceMixin, forms.Form):
+class TransferForm(UnitChoiceMixin, CheckedForm):
     unit = forms.ChoiceField(
         label=_("Transfer to"), required=False, widget=forms.Select(attrs={"required": True})
     )
@@ -334,17 +335,17 @@ class TransferForm(UnitChoiceMixin, forms.Form):
         self._set_units(list(unit_groups), None)
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(CheckedForm):
     note = _text(_("Progress"), rows=3)
     photos = PhotosField()
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(CheckedForm):
     result = _text(_("How it was resolved"), rows=3)
     photos = PhotosField()
 
 
-class ExtensionForm(forms.Form):
+class ExtensionForm(CheckedForm):
     days = forms.FloatField(
         label=_("Extra working days"),
         min_value=0.5,
@@ -354,7 +355,7 @@ class ExtensionForm(forms.Form):
     reason = _text(_("Reason"), rows=2)
 
 
-class DecideExtensionForm(forms.Form):
+class DecideExtensionForm(CheckedForm):
     decision = forms.ChoiceField(
         label=_("Decision"),
         widget=forms.RadioSelect,
@@ -364,7 +365,7 @@ class DecideExtensionForm(forms.Form):
     note = _text(_("Note"), rows=2, required_hint=False)
 
 
-class MergeForm(forms.Form):
+class MergeForm(CheckedForm):
     into = forms.CharField(
         label=_("Tracking number of the main appeal"),
         max_length=20,
@@ -398,7 +399,7 @@ RATING_CHOICES = [
 ]
 
 
-class RateForm(forms.Form):
+class RateForm(CheckedForm):
     rating = forms.TypedChoiceField(
         label=_("Rating"),
         coerce=int,
@@ -412,7 +413,7 @@ class RateForm(forms.Form):
     comment = _text(_("Comment"), rows=2, required_hint=False, max_length=2000)
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(CheckedForm):
     """The list filters; names and meaning are those of GET /api/appeals/export.xlsx."""
 
     q = forms.CharField(

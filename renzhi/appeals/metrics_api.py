@@ -8,6 +8,7 @@ optional filters `place`, `category` and `unit` (codes).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from renzhi.core import scope
 from renzhi.core.errors import PermissionRefused
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Role
+from renzhi.core.text import QueryText, Text
 
 router = Router(tags=["appeals metrics"])
 
@@ -37,9 +39,9 @@ class MetricsQuery(Schema):
     days: int | None = None
     start: dt.date | None = None
     end: dt.date | None = None
-    place: str | None = None
-    category: str | None = None
-    unit: str | None = None
+    place: Annotated[str, Text(15)] | None = None
+    category: Annotated[str, Text(16)] | None = None
+    unit: Annotated[str, Text(32)] | None = None
 
 
 class FiguresOut(Schema):
@@ -125,7 +127,7 @@ def summary(request: AuthedRequest, q: Query[MetricsQuery]):
 
 
 @router.get("/trend", response=SeriesOut, summary="Counts and rates per day, week or month")
-def trend(request: AuthedRequest, q: Query[MetricsQuery], interval: str = "month"):
+def trend(request: AuthedRequest, q: Query[MetricsQuery], interval: QueryText = "month"):
     period, filters = _parse(request, q)
     items = metrics.trend(request.auth, period, interval, filters)
     return {"period": period.as_dict(), "interval": interval, "items": [f.as_dict() for f in items]}
@@ -134,7 +136,7 @@ def trend(request: AuthedRequest, q: Query[MetricsQuery], interval: str = "month
 @router.get(
     "/groups", response=GroupsOut, summary="Figures per unit, community, street, grid or category"
 )
-def groups(request: AuthedRequest, q: Query[MetricsQuery], by: str = "unit"):
+def groups(request: AuthedRequest, q: Query[MetricsQuery], by: QueryText = "unit"):
     period, filters = _parse(request, q)
     items = metrics.grouped(request.auth, period, by, filters)
     items.sort(key=lambda f: (-f.received, -f.dispatched, f.code))
@@ -145,8 +147,8 @@ def groups(request: AuthedRequest, q: Query[MetricsQuery], by: str = "unit"):
 def ranking(
     request: AuthedRequest,
     q: Query[MetricsQuery],
-    by: str = "unit",
-    order: str = "resolution",
+    by: QueryText = "unit",
+    order: QueryText = "resolution",
     limit: int = 50,
 ):
     period, filters = _parse(request, q)

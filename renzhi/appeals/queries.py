@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from renzhi.appeals.models import (
 from renzhi.core import scope
 from renzhi.core.errors import ActionError, ErrorCode, FieldError
 from renzhi.core.models import Role, User
+from renzhi.core.text import Text
 from renzhi.core.workdays import LOCAL_TZ
 
 ORDERINGS = {"received_at", "resolve_deadline", "updated_at", "priority", "tracking_no"}
@@ -90,23 +92,31 @@ def public_categories() -> QuerySet[Category]:
 
 
 class AppealFilter(Schema):
-    state: str | None = Field(None, description="Comma-separated states, e.g. dispatched,signed.")
-    category: str | None = Field(None, description="Category code (first or second level).")
-    place: str | None = Field(None, description="Place code prefix (street, community, grid).")
-    channel: str | None = None
-    unit: str | None = Field(None, description="Unit code.")
+    state: Annotated[str, Text(200)] | None = Field(
+        None, description="Comma-separated states, e.g. dispatched,signed."
+    )
+    category: Annotated[str, Text(16)] | None = Field(
+        None, description="Category code (first or second level)."
+    )
+    place: Annotated[str, Text(15)] | None = Field(
+        None, description="Place code prefix (street, community, grid)."
+    )
+    channel: Annotated[str, Text(100)] | None = None
+    unit: Annotated[str, Text(32)] | None = Field(None, description="Unit code.")
     overdue: bool | None = None
     supervised: bool | None = None
     date_from: dt.date | None = Field(None, description="Received on or after (Beijing date).")
     date_to: dt.date | None = Field(None, description="Received on or before (Beijing date).")
-    q: str | None = Field(None, description="Words in description, title, address, number.")
+    q: Annotated[str, Text(200)] | None = Field(
+        None, description="Words in description, title, address, number."
+    )
     mine: bool = Field(
         False,
         description="My queue: the unit's open cases for a unit handler; "
         "those waiting for dispatch for a dispatcher.",
     )
     import_job: int | None = None
-    ordering: str | None = Field(
+    ordering: Annotated[str, Text(30)] | None = Field(
         None,
         description="received_at, resolve_deadline, updated_at, "
         "priority or tracking_no; prefix - to reverse.",

@@ -7,43 +7,53 @@ field-named, translated message (“请描述问题”) instead of a generic “
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field
+
+from renzhi.core.text import NOTE, Text
 
 # --- Intake ---------------------------------------------------------------------------------
 
 
 class AppealIn(Schema):
-    description: str = Field("", description="What happened (required, ≤ 4000 characters).")
-    category_code: str | None = Field(None, description="A category code, e.g. 0801.")
+    description: Annotated[str, NOTE] = Field(
+        "", description="What happened (required, ≤ 4000 characters)."
+    )
+    category_code: Annotated[str, Text(16)] | None = Field(
+        None, description="A category code, e.g. 0801."
+    )
     lat: float | None = Field(None, description="Latitude (WGS84); give with lng.")
     lng: float | None = Field(None, description="Longitude (WGS84); give with lat.")
-    address: str = ""
-    place_code: str | None = Field(None, description="Community or grid code when no lat/lng.")
-    contact_name: str = ""
-    contact_phone: str = ""
+    address: Annotated[str, Text(200)] = ""
+    place_code: Annotated[str, Text(15)] | None = Field(
+        None, description="Community or grid code when no lat/lng."
+    )
+    contact_name: Annotated[str, Text(50)] = ""
+    contact_phone: Annotated[str, Text(20)] = ""
     anonymous: bool = False
     public: bool = Field(
         False,
         description="The resident consents to publishing the appeal on Open311 (redacted, "
         "location coarsened).",
     )
-    priority: str = Field(
+    priority: Annotated[str, Text(10)] = Field(
         "normal",
         description="normal | urgent: staff channels only; a resident's own filing must leave it "
         "normal (else 403 on `priority`).",
     )
-    title: str = ""
-    external_ref: str = Field("", description="The number in the calling system.")
-    channel: str | None = Field(
+    title: Annotated[str, Text(100)] = ""
+    external_ref: Annotated[str, Text(100)] = Field(
+        "", description="The number in the calling system."
+    )
+    channel: Annotated[str, Text(10)] | None = Field(
         None,
         description="web | hotline | patrol | api. Default: web (as a resident) for anyone "
         "who is a resident or has a home, else api; a staff channel needs a role of it "
         "covering the place.",
     )
-    idempotency_key: str | None = Field(
+    idempotency_key: Annotated[str, Text(100)] | None = Field(
         None, description="Same as the Idempotency-Key header (the header wins)."
     )
 
@@ -161,67 +171,69 @@ class CategoryNodeOut(Schema):
 
 
 class NoteIn(Schema):
-    note: str = ""
+    note: Annotated[str, NOTE] = ""
 
 
 class ReasonIn(Schema):
-    reason: str = ""
+    reason: Annotated[str, NOTE] = ""
 
 
 class DispatchIn(Schema):
-    unit_code: str = ""
-    note: str = ""
+    unit_code: Annotated[str, Text(32)] = ""
+    note: Annotated[str, NOTE] = ""
 
 
 class TransferIn(Schema):
-    unit_code: str = ""
-    reason: str = ""
+    unit_code: Annotated[str, Text(32)] = ""
+    reason: Annotated[str, NOTE] = ""
 
 
 class ResolveIn(Schema):
-    result: str = ""
+    result: Annotated[str, NOTE] = ""
 
 
 class RateIn(Schema):
     rating: int | None = Field(None, description="1–5: 4–5 satisfied, 3 basically, 1–2 not.")
-    comment: str = ""
+    comment: Annotated[str, Text(2000, multiline=True)] = ""  # as the page form
 
 
 class ExtensionIn(Schema):
     days: float | None = Field(None, description="Extra working days (0 < days ≤ 30).")
-    reason: str = ""
+    reason: Annotated[str, NOTE] = ""
 
 
 class DecideIn(Schema):
     approve: bool | None = None
-    note: str = ""
+    note: Annotated[str, NOTE] = ""
 
 
 class MergeIn(Schema):
-    into: str = Field("", description="Tracking number of the appeal to merge into.")
-    note: str = ""
+    into: Annotated[str, Text(20)] = Field(
+        "", description="Tracking number of the appeal to merge into."
+    )
+    note: Annotated[str, NOTE] = ""
 
 
 # --- Configuration --------------------------------------------------------------------------
 
 
 class CategoryIn(Schema):
-    code: str = ""
-    name: str = ""
-    parent_code: str | None = None
-    default_unit_kind: str = ""
-    keywords: str = ""
-    description: str = ""
+    code: Annotated[str, Text(16)] = ""
+    name: Annotated[str, Text(100)] = ""
+    parent_code: Annotated[str, Text(16)] | None = None
+    default_unit_kind: Annotated[str, Text(20)] = ""
+    keywords: Annotated[str, Text(300, multiline=True)] = ""
+    description: Annotated[str, Text(300, multiline=True)] = ""
     public: bool = True
     open311_public: bool = False
     sort: int = 0
 
 
 class CategoryPatch(Schema):
-    name: str | None = None
-    default_unit_kind: str | None = None
-    keywords: str | None = None
-    description: str | None = None
+    name: Annotated[str, Text(100)] | None = None
+    default_unit_kind: Annotated[str, Text(20)] | None = None
+    keywords: Annotated[str, Text(300, multiline=True)] | None = None
+    description: Annotated[str, Text(300, multiline=True)] | None = None
     public: bool | None = None
     open311_public: bool | None = None
     sort: int | None = None
@@ -242,9 +254,9 @@ class CategoryOut(Schema):
 
 
 class RoutingRuleIn(Schema):
-    category_code: str | None = None
-    place_code: str = ""
-    unit_code: str = ""
+    category_code: Annotated[str, Text(16)] | None = None
+    place_code: Annotated[str, Text(15)] = ""
+    unit_code: Annotated[str, Text(32)] = ""
 
 
 class RoutingRuleOut(Schema):
@@ -259,8 +271,8 @@ class RoutingRuleOut(Schema):
 
 
 class SlaRuleIn(Schema):
-    category_code: str | None = None
-    priority: str = "normal"
+    category_code: Annotated[str, Text(16)] | None = None
+    priority: Annotated[str, Text(10)] = "normal"
     sign_hours: float | None = None
     resolve_days: float | None = None
     warn_ratio: float = 0.8

@@ -31,6 +31,7 @@ from renzhi.core.errors import PermissionRefused
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Skill
 from renzhi.core.pagination import Page
+from renzhi.core.text import QueryText
 
 router = Router()
 
@@ -59,7 +60,7 @@ def _help(request: AuthedRequest, post_id: int):
 @router.get("/activities", response=list[ActivityOut], summary="Activities I may see")
 @paginate(Page)
 def list_activities(
-    request: AuthedRequest, status: str | None = None, community: str | None = None
+    request: AuthedRequest, status: QueryText | None = None, community: QueryText | None = None
 ):
     qs = queries.activities_for(request.auth).order_by("-starts_at", "-id")
     if status:
@@ -172,7 +173,7 @@ def feedback(request: AuthedRequest, activity_id: int, data: FeedbackIn):
 
 @router.get("/courses", response=list[CourseOut], summary="Courses I may see")
 @paginate(Page)
-def list_courses(request: AuthedRequest, topic: str | None = None):
+def list_courses(request: AuthedRequest, topic: QueryText | None = None):
     qs = queries.courses_for(request.auth).order_by("-created_at", "-id")
     if topic:
         qs = qs.filter(topic=topic)
@@ -266,7 +267,9 @@ def assess(request: AuthedRequest, course_id: int, data: AssessIn):
 
 @router.get("/help", response=list[HelpOut], summary="Help offered and requested")
 @paginate(Page)
-def list_help(request: AuthedRequest, kind: str | None = None, status: str | None = None):
+def list_help(
+    request: AuthedRequest, kind: QueryText | None = None, status: QueryText | None = None
+):
     qs = queries.help_for(request.auth).order_by("-created_at", "-id")
     if kind:
         qs = qs.filter(kind=kind)

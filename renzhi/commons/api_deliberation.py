@@ -1,5 +1,7 @@
 """Proposals, discussion, votes, resolutions, implementation and evaluation (see api.py)."""
 
+from typing import Annotated
+
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router
 from ninja.files import UploadedFile
@@ -28,6 +30,7 @@ from renzhi.commons.schemas import (
 from renzhi.core.errors import ActionError, ErrorCode
 from renzhi.core.http import AuthedRequest
 from renzhi.core.pagination import Page
+from renzhi.core.text import NOTE, QueryText
 
 router = Router()
 
@@ -57,7 +60,9 @@ def _vote(request: AuthedRequest, proposal_id: int) -> Vote:
 
 @router.get("/proposals", response=list[ProposalOut], summary="Proposals I may see")
 @paginate(Page)
-def list_proposals(request: AuthedRequest, phase: str | None = None, community: str | None = None):
+def list_proposals(
+    request: AuthedRequest, phase: QueryText | None = None, community: QueryText | None = None
+):
     qs = queries.proposals_for(request.auth).order_by("-created_at", "-id")
     if phase:
         qs = qs.filter(phase=phase)
@@ -227,7 +232,7 @@ def progress(
     proposal_id: int,
     task_id: int,
     progress: Form[int],
-    note: Form[str] = "",
+    note: Form[Annotated[str, NOTE]] = "",
     photo: File[UploadedFile] | None = None,
 ):
     p = _proposal(request, proposal_id)

@@ -30,6 +30,7 @@ from renzhi.core import scope
 from renzhi.core.errors import PermissionRefused
 from renzhi.core.http import AuthedRequest
 from renzhi.core.pagination import Page
+from renzhi.core.text import QueryText
 
 router = Router()
 
@@ -47,7 +48,7 @@ def _org(request: AuthedRequest, org_id: int):
 @router.get("/organisations", response=list[OrganisationOut], summary="Organisations I may see")
 @paginate(Page)
 def list_organisations(
-    request: AuthedRequest, status: str | None = None, community: str | None = None
+    request: AuthedRequest, status: QueryText | None = None, community: QueryText | None = None
 ):
     qs = queries.organisations_for(request.auth).order_by("-created_at", "-id")
     if status:
@@ -209,7 +210,7 @@ def annual_report(request: AuthedRequest, org_id: int, data: AnnualReportIn):
 @router.get("/residences", response=list[ResidenceOut], summary="Household records I may see")
 @paginate(Page)
 def list_residences(
-    request: AuthedRequest, community: str | None = None, verified: bool | None = None
+    request: AuthedRequest, community: QueryText | None = None, verified: bool | None = None
 ):
     qs = queries.residences_for(request.auth).order_by("community__code", "building", "room")
     if community:
@@ -259,7 +260,7 @@ def set_rules(request: AuthedRequest, data: RulesIn):
 
 
 @router.get("/metrics", response=list[dict], summary="Participation metrics per community")
-def participation_metrics(request: AuthedRequest, community: str | None = None):
+def participation_metrics(request: AuthedRequest, community: QueryText | None = None):
     """For readers over communities (staff, leaders); each community of their jurisdiction."""
     codes = scope.jurisdiction_codes(request.auth, rules.READER_ROLES)
     from renzhi.core.models import Place, PlaceLevel

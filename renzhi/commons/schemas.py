@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
+from renzhi.core.text import NOTE, Text
+
 # Every date a client sends is bounded (an activity in 9999 once broke the activity list for
 # everyone); the actions check again, tighter where the domain says so.
 HORIZON_DAYS = 5 * 365
@@ -42,43 +44,43 @@ LongDay = Annotated[dt.date, AfterValidator(lambda value: _near_day(value, 10))]
 
 
 class ReasonIn(Schema):
-    reason: str = ""
+    reason: Annotated[str, NOTE] = ""
 
 
 class NoteIn(Schema):
-    note: str
+    note: Annotated[str, NOTE]
 
 
 class DecideIn(Schema):
     approve: bool
-    reason: str = ""
+    reason: Annotated[str, Text(500, multiline=True)] = ""
 
 
 class MemberInSchema(Schema):
-    name: str = ""
-    duty: str = ""
-    username: str | None = None
+    name: Annotated[str, Text(50)] = ""
+    duty: Annotated[str, Text(50)] = ""
+    username: Annotated[str, Text(150)] | None = None
 
 
 class OrganisationIn(Schema):
-    community_code: str
-    name: str
-    kind: str
-    purpose: str
-    activity_area: str
-    leader_username: str | None = None
+    community_code: Annotated[str, Text(15)]
+    name: Annotated[str, Text(100)]
+    kind: Annotated[str, Text(20)]
+    purpose: Annotated[str, NOTE]
+    activity_area: Annotated[str, Text(200)]
+    leader_username: Annotated[str, Text(150)] | None = None
     members: list[MemberInSchema] = Field(default_factory=list)
     submit: bool = False
 
 
 class OrganisationEditIn(Schema):
-    purpose: str | None = None
-    activity_area: str | None = None
+    purpose: Annotated[str, NOTE] | None = None
+    activity_area: Annotated[str, Text(200)] | None = None
 
 
 class AnnualReportIn(Schema):
     year: int
-    summary: str
+    summary: Annotated[str, NOTE]
 
 
 class OrgEventOut(Schema):
@@ -121,11 +123,11 @@ class OrganisationDetailOut(OrganisationOut):
 
 
 class ResidenceIn(Schema):
-    community_code: str
-    building: str
-    room: str
+    community_code: Annotated[str, Text(15)]
+    building: Annotated[str, Text(20)]
+    room: Annotated[str, Text(20)]
     area_m2: Decimal = Decimal("0")
-    username: str | None = None
+    username: Annotated[str, Text(150)] | None = None
     verify: bool = False
 
 
@@ -141,51 +143,51 @@ class ResidenceOut(Schema):
 
 
 class RulesIn(Schema):
-    community_code: str
+    community_code: Annotated[str, Text(15)]
     support_percent: int
     support_count: int
 
 
 class ProposalIn(Schema):
-    community_code: str
-    title: str
-    body: str
+    community_code: Annotated[str, Text(15)]
+    title: Annotated[str, Text(120)]
+    body: Annotated[str, NOTE]
     organisation_id: int | None = None
-    source: str = ""
-    source_ref: str = ""
-    building: str = ""
+    source: Annotated[str, Text(20)] = ""
+    source_ref: Annotated[str, Text(40)] = ""
+    building: Annotated[str, Text(20)] = ""
 
 
 class CommentIn(Schema):
-    body: str
+    body: Annotated[str, NOTE]
     parent_id: int | None = None
 
 
 class BodyIn(Schema):
-    body: str
+    body: Annotated[str, NOTE]
 
 
 class OptionIn(Schema):
-    label: str
+    label: Annotated[str, Text(200)]
 
 
 class VoteIn(Schema):
-    method: str
+    method: Annotated[str, Text(20)]
     closes_at: Moment
     opens_at: Moment | None = None
-    options: list[str] = Field(default_factory=list)
-    quorum_rule: str = "percent"
+    options: list[Annotated[str, Text(200)]] = Field(default_factory=list)
+    quorum_rule: Annotated[str, Text(20)] = "percent"
     quorum_percent: int = 50
-    pass_rule: str = "simple"
+    pass_rule: Annotated[str, Text(20)] = "simple"
     by_area: bool = False
     allow_change: bool = False
 
 
 class CastIn(Schema):
     choice: list[int]
-    receipt: str = ""
-    on_behalf_of: str | None = None
-    proxy_note: str = ""
+    receipt: Annotated[str, Text(64)] = ""
+    on_behalf_of: Annotated[str, Text(150)] | None = None
+    proxy_note: Annotated[str, Text(200, multiline=True)] = ""
 
 
 class CastOut(Schema):
@@ -194,27 +196,27 @@ class CastOut(Schema):
 
 
 class ResolutionIn(Schema):
-    resolution: str
+    resolution: Annotated[str, NOTE]
 
 
 class TaskIn(Schema):
-    title: str
-    owner_username: str
+    title: Annotated[str, Text(200)]
+    owner_username: Annotated[str, Text(150)]
     due_on: Day | None = None
 
 
 class ProgressIn(Schema):
     progress: int
-    note: str = ""
+    note: Annotated[str, NOTE] = ""
 
 
 class ReportIn(Schema):
-    report: str
+    report: Annotated[str, NOTE]
 
 
 class EvaluationIn(Schema):
     rating: int
-    comment: str = ""
+    comment: Annotated[str, Text(500, multiline=True)] = ""
 
 
 class ProposalOut(Schema):
@@ -286,14 +288,14 @@ class ProposalDetailOut(ProposalOut):
 
 
 class ActivityIn(Schema):
-    community_code: str
-    title: str
-    kind: str
-    location: str
+    community_code: Annotated[str, Text(15)]
+    title: Annotated[str, Text(120)]
+    kind: Annotated[str, Text(20)]
+    location: Annotated[str, Text(200)]
     starts_at: Moment
     ends_at: Moment
     capacity: int
-    description: str = ""
+    description: Annotated[str, NOTE] = ""
     volunteer_hours: Decimal = Decimal("0")
     waiting_list: bool = True
     organisation_id: int | None = None
@@ -304,13 +306,13 @@ class SignupIn(Schema):
 
 
 class CheckinIn(Schema):
-    token: str = ""
-    username: str | None = None
+    token: Annotated[str, Text(32)] = ""
+    username: Annotated[str, Text(150)] | None = None
 
 
 class FeedbackIn(Schema):
     rating: int
-    comment: str = ""
+    comment: Annotated[str, Text(500, multiline=True)] = ""
 
 
 class ActivityOut(Schema):
@@ -332,37 +334,37 @@ class ActivityOut(Schema):
 
 
 class CourseIn(Schema):
-    community_code: str
-    title: str
-    topic: str
-    skill_code: str | None = None
+    community_code: Annotated[str, Text(15)]
+    title: Annotated[str, Text(120)]
+    topic: Annotated[str, Text(20)]
+    skill_code: Annotated[str, Text(40)] | None = None
     for_staff: bool = False
-    description: str = ""
+    description: Annotated[str, NOTE] = ""
     pass_score: int = 60
 
 
 class SessionIn(Schema):
     starts_at: Moment
     ends_at: Moment
-    location: str
-    trainer: str = ""
+    location: Annotated[str, Text(200)]
+    trainer: Annotated[str, Text(100)] = ""
 
 
 class PersonIn(Schema):
-    username: str
+    username: Annotated[str, Text(150)]
 
 
 class EnrolIn(Schema):
-    username: str | None = None
+    username: Annotated[str, Text(150)] | None = None
 
 
 class AttendanceIn(Schema):
     session_id: int
-    username: str
+    username: Annotated[str, Text(150)]
 
 
 class AssessIn(Schema):
-    username: str
+    username: Annotated[str, Text(150)]
     score: int
     valid_from: Day | None = None
     valid_until: LongDay | None = None
@@ -382,12 +384,12 @@ class CourseOut(Schema):
 
 
 class HelpIn(Schema):
-    community_code: str
-    kind: str
-    category: str
-    title: str
+    community_code: Annotated[str, Text(15)]
+    kind: Annotated[str, Text(10)]
+    category: Annotated[str, Text(20)]
+    title: Annotated[str, Text(120)]
     hours: Decimal
-    description: str = ""
+    description: Annotated[str, NOTE] = ""
 
 
 class HelpOut(Schema):
@@ -405,9 +407,9 @@ class HelpOut(Schema):
 
 
 class TransferIn(Schema):
-    to_username: str
+    to_username: Annotated[str, Text(150)]
     hours: Decimal
-    note: str = ""
+    note: Annotated[str, Text(200, multiline=True)] = ""
 
 
 class LedgerOut(Schema):

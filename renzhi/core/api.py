@@ -1,7 +1,9 @@
 """Core JSON API: who am I, places and lookup, units, accounts and roles, tokens, calendar,
-audit."""
+audit.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: `@paginate` wraps views in a function whose
+globals are ninja's, so string annotations such as `QueryText` would not resolve.
+"""
 
 import datetime as dt
 
@@ -55,6 +57,7 @@ from renzhi.core.schemas import (
     UserIn,
     UserOut,
 )
+from renzhi.core.text import QueryText
 
 router = Router(tags=["core"])
 
@@ -133,9 +136,9 @@ def register(request: AuthedRequest, payload: RegisterIn):
 @paginate(Page)
 def list_places(
     request: AuthedRequest,
-    level: str | None = None,
-    parent: str | None = None,
-    q: str | None = None,
+    level: QueryText | None = None,
+    parent: QueryText | None = None,
+    q: QueryText | None = None,
 ):
     _require(request, Perm.VIEW_PLACES)
     qs = queries.places_for(request.auth).select_related("parent")
@@ -149,7 +152,9 @@ def list_places(
 
 
 @router.get("/places/geojson", summary="Boundaries as a GeoJSON FeatureCollection")
-def places_geojson(request: AuthedRequest, level: str = PlaceLevel.GRID, within: str | None = None):
+def places_geojson(
+    request: AuthedRequest, level: QueryText = PlaceLevel.GRID, within: QueryText | None = None
+):
     _require(request, Perm.VIEW_PLACES)
     qs = queries.places_for(request.auth).filter(level=level, boundary__isnull=False)
     if within:
@@ -236,7 +241,7 @@ def update_place(request: AuthedRequest, code: str, payload: PlacePatch):
 
 @router.get("/units", response=list[UnitOut], summary="Handling units in my jurisdiction")
 @paginate(Page)
-def list_units(request: AuthedRequest, kind: str | None = None, q: str | None = None):
+def list_units(request: AuthedRequest, kind: QueryText | None = None, q: QueryText | None = None):
     _require(request, Perm.VIEW_UNITS)
     qs = queries.units_for(request.auth).prefetch_related("places")
     if kind:
@@ -278,7 +283,7 @@ def create_unit(request: AuthedRequest, payload: UnitIn):
 
 @router.get("/users", response=list[UserOut], summary="Accounts I administer")
 @paginate(Page)
-def list_users(request: AuthedRequest, q: str | None = None, role: str | None = None):
+def list_users(request: AuthedRequest, q: QueryText | None = None, role: QueryText | None = None):
     _require(request, Perm.MANAGE_USERS)
     qs = queries.users_for(request.auth).prefetch_related(_memberships_prefetch())
     if q:
@@ -427,9 +432,9 @@ def remove_override(request: AuthedRequest, date: dt.date):
 @paginate(Page)
 def audit_events(
     request: AuthedRequest,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    verb: str | None = None,
+    object_type: QueryText | None = None,
+    object_id: QueryText | None = None,
+    verb: QueryText | None = None,
 ):
     if not (has_perm(request.auth, Perm.VIEW_AUDIT) and scope.is_global_admin(request.auth)):
         raise PermissionRefused(_("Only a system administrator can read the audit chain."))

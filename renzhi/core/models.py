@@ -276,6 +276,8 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # HMAC-SHA256 of `hash` under RENZHI_AUDIT_KEY: a writer without the key cannot re-chain.
+    hmac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("audit event")
@@ -295,6 +297,11 @@ class AuditHead(models.Model):
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+    # Where the chain starts after `purge_personal_data` removed its oldest events: the last
+    # purged event's seq and hash, signed with the audit key so a writer cannot move it.
+    base_seq = models.BigIntegerField(default=0)
+    base_hash = models.CharField(max_length=64, default="0" * 64)
+    base_hmac = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"head at #{self.seq}"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 
 from renzhi.core.privacy import mask_phone
+from renzhi.core.text import Text
 
 
 class PlaceOut(Schema):
@@ -40,16 +41,16 @@ class PlaceDetailOut(PlaceOut):
 
 
 class PlaceIn(Schema):
-    level: str
-    code: str
-    name: str
-    parent_code: str | None = None
+    level: Annotated[str, Text(10)]
+    code: Annotated[str, Text(15)]
+    name: Annotated[str, Text(100)]
+    parent_code: Annotated[str, Text(15)] | None = None
     boundary: dict[str, Any] | str
     population: int = 0
 
 
 class PlacePatch(Schema):
-    name: str | None = None
+    name: Annotated[str, Text(100)] | None = None
     boundary: dict[str, Any] | str | None = None
     population: int | None = None
 
@@ -74,11 +75,11 @@ class UnitOut(Schema):
 
 
 class UnitIn(Schema):
-    code: str
-    name: str
-    kind: str
-    contact_phone: str = ""
-    place_codes: list[str] = []
+    code: Annotated[str, Text(32)]
+    name: Annotated[str, Text(100)]
+    kind: Annotated[str, Text(20)]
+    contact_phone: Annotated[str, Text(20)] = ""
+    place_codes: list[Annotated[str, Text(15)]] = []
 
 
 class MembershipOut(Schema):
@@ -125,17 +126,17 @@ class UserOut(Schema):
 
 
 class UserIn(Schema):
-    username: str
+    username: Annotated[str, Text(150)]
     password: str
-    display_name: str = ""
-    phone: str | None = None
-    role: str | None = None
-    place_code: str | None = None
-    unit_code: str | None = None
+    display_name: Annotated[str, Text(50)] = ""
+    phone: Annotated[str, Text(20)] | None = None
+    role: Annotated[str, Text(20)] | None = None
+    place_code: Annotated[str, Text(15)] | None = None
+    unit_code: Annotated[str, Text(32)] | None = None
 
 
 class RegisterCodeIn(Schema):
-    phone: str
+    phone: Annotated[str, Text(20)]
 
 
 class RegisterCodeOut(Schema):
@@ -143,17 +144,17 @@ class RegisterCodeOut(Schema):
 
 
 class RegisterIn(Schema):
-    phone: str
-    code: str
+    phone: Annotated[str, Text(20)]
+    code: Annotated[str, Text(6)]
     password: str
-    display_name: str = ""
-    community_code: str | None = None
+    display_name: Annotated[str, Text(50)] = ""
+    community_code: Annotated[str, Text(15)] | None = None
 
 
 class RoleIn(Schema):
-    role: str
-    place_code: str | None = None
-    unit_code: str | None = None
+    role: Annotated[str, Text(20)]
+    place_code: Annotated[str, Text(15)] | None = None
+    unit_code: Annotated[str, Text(32)] | None = None
 
 
 class PasswordIn(Schema):
@@ -173,7 +174,7 @@ class UnlockedOut(Schema):
 
 
 class TokenIn(Schema):
-    name: str
+    name: Annotated[str, Text(100)]
 
 
 class TokenOut(Schema):
@@ -199,7 +200,7 @@ class CalendarDayOut(Schema):
 class CalendarOverrideIn(Schema):
     date: dt.date
     is_working_day: bool
-    note: str = ""
+    note: Annotated[str, Text(100, multiline=True)] = ""
 
 
 class WorkingHoursOut(Schema):

@@ -10,6 +10,7 @@ Every change goes through an action; an `ActionError` becomes
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from renzhi.core.errors import ActionError, ErrorCode
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Place, Unit, User
 from renzhi.core.pagination import Page
+from renzhi.core.text import NOTE, QueryText, Text
 from renzhi.emergency import dashboard, queries_incidents, reviews, rules
 from renzhi.emergency.actions import incidents as incident_actions
 from renzhi.emergency.actions import plans as plan_actions
@@ -44,18 +46,18 @@ router = Router(tags=["emergency"])
 
 
 class IncidentIn(Schema):
-    title: str
-    kind: str
-    place_code: str
-    place_codes: list[str] = []
+    title: Annotated[str, Text(120)]
+    kind: Annotated[str, Text(20)]
+    place_code: Annotated[str, Text(15)]
+    place_codes: list[Annotated[str, Text(15)]] = []
     severity: int
-    description: str = ""
+    description: Annotated[str, NOTE] = ""
     started_at: dt.datetime | None = None
     lat: float | None = None
     lng: float | None = None
     warning_ids: list[int] = []
-    appeal_numbers: list[str] = []
-    hot_issue: str = ""
+    appeal_numbers: list[Annotated[str, Text(20)]] = []
+    hot_issue: Annotated[str, Text(40)] = ""
 
 
 class IncidentOut(Schema):
@@ -75,44 +77,44 @@ class IncidentOut(Schema):
 
 
 class StatusIn(Schema):
-    status: str
-    note: str = ""
+    status: Annotated[str, Text(12)]
+    note: Annotated[str, NOTE] = ""
 
 
 class TextIn(Schema):
-    text: str
+    text: Annotated[str, Text(2000, multiline=True)]
 
 
 class LinkIn(Schema):
-    tracking_no: str = ""
+    tracking_no: Annotated[str, Text(20)] = ""
     warning_id: int | None = None
 
 
 class LevelIn(Schema):
     level: int
-    note: str = ""
+    note: Annotated[str, Text(300, multiline=True)] = ""
 
 
 class NoteIn(Schema):
-    note: str = ""
+    note: Annotated[str, NOTE] = ""
 
 
 class ReasonIn(Schema):
-    reason: str = ""
+    reason: Annotated[str, Text(200, multiline=True)] = ""
 
 
 class TaskIn(Schema):
-    title: str
+    title: Annotated[str, Text(200)]
     deadline: dt.datetime | None = None
-    description: str = ""
-    assignee: str = ""  # username
-    unit_code: str = ""
+    description: Annotated[str, NOTE] = ""
+    assignee: Annotated[str, Text(150)] = ""  # username
+    unit_code: Annotated[str, Text(32)] = ""
     team_id: int | None = None
 
 
 class AssignIn(Schema):
-    assignee: str = ""
-    unit_code: str = ""
+    assignee: Annotated[str, Text(150)] = ""
+    unit_code: Annotated[str, Text(32)] = ""
     team_id: int | None = None
 
 
@@ -132,40 +134,40 @@ class TaskOut(Schema):
 
 
 class ActionSpecIn(Schema):
-    title: str
-    role: str
+    title: Annotated[str, Text(200)]
+    role: Annotated[str, Text(20)]
     due_hours: int = 2
 
 
 class ReserveIn(Schema):
-    item_code: str
+    item_code: Annotated[str, Text(40)]
     per_thousand: Decimal
 
 
 class PeopleIn(Schema):
-    skill_code: str
+    skill_code: Annotated[str, Text(40)]
     count: int
 
 
 class LevelSpecIn(Schema):
     level: int
-    summary: str = ""
+    summary: Annotated[str, NOTE] = ""
     actions: list[ActionSpecIn] = []
     reserves: list[ReserveIn] = []
     people: list[PeopleIn] = []
 
 
 class PlanIn(Schema):
-    place_code: str
-    kind: str
-    title: str
+    place_code: Annotated[str, Text(15)]
+    kind: Annotated[str, Text(20)]
+    title: Annotated[str, Text(120)]
     levels: list[LevelSpecIn]
-    note: str = ""
+    note: Annotated[str, Text(300, multiline=True)] = ""
 
 
 class VersionIn(Schema):
     levels: list[LevelSpecIn]
-    note: str
+    note: Annotated[str, Text(300, multiline=True)]
     in_force_from: dt.datetime | None = None
 
 
@@ -198,11 +200,11 @@ class ActivationOut(Schema):
 
 
 class ShelterIn(Schema):
-    name: str
-    place_code: str
+    name: Annotated[str, Text(120)]
+    place_code: Annotated[str, Text(15)]
     capacity: int
-    address: str = ""
-    facilities: list[str] = []
+    address: Annotated[str, Text(200)] = ""
+    facilities: list[Annotated[str, Text(100)]] = []
     lat: float | None = None
     lng: float | None = None
 
@@ -218,9 +220,9 @@ class ShelterOut(Schema):
 
 
 class CheckInIn(Schema):
-    name: str
+    name: Annotated[str, Text(80)]
     people: int = 1
-    phone: str = ""
+    phone: Annotated[str, Text(20)] = ""
     incident_id: int | None = None
 
 
@@ -241,15 +243,15 @@ class StayOut(Schema):
 class ChangeIn(Schema):
     plan_id: int
     level: int
-    change: str
-    target: str
-    role: str = ""
+    change: Annotated[str, Text(20)]
+    target: Annotated[str, Text(200)]
+    role: Annotated[str, Text(20)] = ""
     quantity: Decimal | None = None
 
 
 class ReviewIn(Schema):
-    summary: str
-    lessons: str
+    summary: Annotated[str, NOTE]
+    lessons: Annotated[str, NOTE]
     changes: list[ChangeIn] = []
 
 
@@ -274,7 +276,7 @@ class MomentOut(Schema):
 
 @router.get("/incidents", response=list[IncidentOut], summary="Incidents I may see")
 @paginate(Page)
-def list_incidents(request: AuthedRequest, status: str = ""):
+def list_incidents(request: AuthedRequest, status: QueryText = ""):
     qs = queries_incidents.incidents_for(request.auth).prefetch_related(
         "places", "warnings", "appeals", "activations"
     )
@@ -487,7 +489,7 @@ def task_accept(request: AuthedRequest, task_id: int):
 def task_report(
     request: AuthedRequest,
     task_id: int,
-    note: Form[str],
+    note: Form[Annotated[str, NOTE]],
     lat: Form[float | None] = None,
     lng: Form[float | None] = None,
     done: Form[bool] = False,

@@ -11,6 +11,7 @@ by code, people by username. Every change goes through an action; an `ActionErro
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from django.db.models import Q
 from django.http import FileResponse
@@ -27,6 +28,7 @@ from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Place, Skill, User
 from renzhi.core.pagination import Page
 from renzhi.core.privacy import mask_phone
+from renzhi.core.text import QueryText, Text
 from renzhi.emergency import mobilisation, reserves, stock_excel, vulnerable
 from renzhi.emergency import rules_resources as rules
 from renzhi.emergency.actions import people as people_actions
@@ -73,14 +75,14 @@ class Rows:
 
 
 class DepotIn(Schema):
-    code: str
-    name: str
-    kind: str
-    place_code: str
-    address: str = ""
+    code: Annotated[str, Text(40)]
+    name: Annotated[str, Text(100)]
+    kind: Annotated[str, Text(20)]
+    place_code: Annotated[str, Text(15)]
+    address: Annotated[str, Text(200)] = ""
     lat: float | None = None
     lng: float | None = None
-    contact_phone: str = ""
+    contact_phone: Annotated[str, Text(20)] = ""
 
 
 class DepotOut(Schema):
@@ -96,10 +98,10 @@ class DepotOut(Schema):
 
 
 class ItemIn(Schema):
-    code: str
-    name: str
-    unit: str
-    category: str
+    code: Annotated[str, Text(40)]
+    name: Annotated[str, Text(100)]
+    unit: Annotated[str, Text(20)]
+    category: Annotated[str, Text(20)]
     shelf_life_days: int | None = None
     one_per_household: bool = False
     daily_per_person: Decimal = Decimal("0")
@@ -156,45 +158,45 @@ class MoveOut(Schema):
 
 
 class ReceiveIn(Schema):
-    depot: str
-    item: str
+    depot: Annotated[str, Text(40)]
+    item: Annotated[str, Text(40)]
     quantity: int
-    batch_no: str = ""
+    batch_no: Annotated[str, Text(40)] = ""
     expires_on: dt.date | None = None
-    reason: str = ""
+    reason: Annotated[str, Text(200, multiline=True)] = ""
     incident_id: int | None = None
 
 
 class IssueIn(Schema):
-    depot: str
-    item: str
+    depot: Annotated[str, Text(40)]
+    item: Annotated[str, Text(40)]
     quantity: int
-    reason: str = ""
+    reason: Annotated[str, Text(200, multiline=True)] = ""
     incident_id: int | None = None
 
 
 class TransferIn(Schema):
-    from_depot: str
-    to_depot: str
-    item: str
+    from_depot: Annotated[str, Text(40)]
+    to_depot: Annotated[str, Text(40)]
+    item: Annotated[str, Text(40)]
     quantity: int
-    reason: str = ""
+    reason: Annotated[str, Text(200, multiline=True)] = ""
     incident_id: int | None = None
 
 
 class AdjustIn(Schema):
     batch_id: int
     quantity: int
-    reason: str
+    reason: Annotated[str, Text(200, multiline=True)]
 
 
 class DisposeIn(Schema):
     batch_id: int
-    reason: str = ""
+    reason: Annotated[str, Text(200, multiline=True)] = ""
 
 
 class MinimumIn(Schema):
-    item: str
+    item: Annotated[str, Text(40)]
     minimum: int
 
 
@@ -210,25 +212,25 @@ class ShortageOut(Schema):
 
 
 class LineIn(Schema):
-    item: str
+    item: Annotated[str, Text(40)]
     quantity: int
 
 
 class RequestIn(Schema):
-    to_depot: str
-    from_depot: str
+    to_depot: Annotated[str, Text(40)]
+    from_depot: Annotated[str, Text(40)]
     lines: list[LineIn]
-    reason: str = ""
+    reason: Annotated[str, Text(300, multiline=True)] = ""
     incident_id: int | None = None
 
 
 class QuantitiesIn(Schema):
     quantities: dict[str, int] = {}  # item code → quantity; missing items: in full
-    note: str = ""
+    note: Annotated[str, Text(300, multiline=True)] = ""
 
 
 class NoteIn(Schema):
-    note: str = ""
+    note: Annotated[str, Text(300, multiline=True)] = ""
 
 
 class LineOut(Schema):
@@ -255,10 +257,10 @@ class RequestOut(Schema):
 
 
 class HouseholdIn(Schema):
-    place_code: str
-    address: str
-    head_name: str = ""
-    phone: str = ""
+    place_code: Annotated[str, Text(15)]
+    address: Annotated[str, Text(120)]
+    head_name: Annotated[str, Text(50)] = ""
+    phone: Annotated[str, Text(20)] = ""
     members: int = 1
 
 
@@ -276,13 +278,13 @@ class HouseholdOut(Schema):
 
 
 class DistributionIn(Schema):
-    depot: str
+    depot: Annotated[str, Text(40)]
     household_id: int
-    item: str
+    item: Annotated[str, Text(40)]
     quantity: int = 1
-    signed_by: str
+    signed_by: Annotated[str, Text(50)]
     incident_id: int | None = None
-    note: str = ""
+    note: Annotated[str, Text(200, multiline=True)] = ""
 
 
 class DistributionOut(Schema):
@@ -299,16 +301,16 @@ class DistributionOut(Schema):
 
 
 class ProfileIn(Schema):
-    username: str
-    kind: str
-    place_code: str
-    qualification_level: str = ""
-    certificate_no: str = ""
+    username: Annotated[str, Text(150)]
+    kind: Annotated[str, Text(20)]
+    place_code: Annotated[str, Text(15)]
+    qualification_level: Annotated[str, Text(20)] = ""
+    certificate_no: Annotated[str, Text(64)] = ""
     lat: float | None = None
     lng: float | None = None
     insured_until: dt.date | None = None
-    insurance_policy: str = ""
-    note: str = ""
+    insurance_policy: Annotated[str, Text(64)] = ""
+    note: Annotated[str, Text(200, multiline=True)] = ""
     active: bool = True
 
 
@@ -333,8 +335,8 @@ class ProfileOut(Schema):
 
 
 class SkillIn(Schema):
-    skill: str
-    certificate_no: str = ""
+    skill: Annotated[str, Text(40)]
+    certificate_no: Annotated[str, Text(64)] = ""
     valid_until: dt.date | None = None
 
 
@@ -342,7 +344,7 @@ class WindowIn(Schema):
     weekday: int
     starts: dt.time
     ends: dt.time
-    place_code: str | None = None
+    place_code: Annotated[str, Text(15)] | None = None
 
 
 class AvailabilityIn(Schema):
@@ -359,9 +361,9 @@ class CandidateOut(Schema):
 
 
 class TeamIn(Schema):
-    place_code: str
-    name: str
-    leader: str | None = None
+    place_code: Annotated[str, Text(15)]
+    name: Annotated[str, Text(100)]
+    leader: Annotated[str, Text(150)] | None = None
 
 
 class TeamOut(Schema):
@@ -373,13 +375,13 @@ class TeamOut(Schema):
 
 
 class MemberIn(Schema):
-    username: str
+    username: Annotated[str, Text(150)]
 
 
 class CallUpsIn(Schema):
     incident_id: int
-    usernames: list[str]
-    note: str = ""
+    usernames: list[Annotated[str, Text(150)]]
+    note: Annotated[str, Text(300, multiline=True)] = ""
 
 
 class CallUpOut(Schema):
@@ -399,7 +401,7 @@ class CallUpOut(Schema):
 
 
 class DeclineIn(Schema):
-    reason: str = ""
+    reason: Annotated[str, Text(200, multiline=True)] = ""
 
 
 class CheckInPointIn(Schema):
@@ -412,29 +414,29 @@ class CheckOutIn(Schema):
 
 
 class ResidentIn(Schema):
-    place_code: str
-    name: str
-    address: str
-    categories: list[str]
-    consent_method: str
-    needs: list[str] = []
-    needs_note: str = ""
+    place_code: Annotated[str, Text(15)]
+    name: Annotated[str, Text(50)]
+    address: Annotated[str, Text(200)]
+    categories: list[Annotated[str, Text(20)]]
+    consent_method: Annotated[str, Text(100)]
+    needs: list[Annotated[str, Text(20)]] = []
+    needs_note: Annotated[str, Text(300, multiline=True)] = ""
     birth_year: int | None = None
-    phone: str = ""
-    emergency_contact_name: str = ""
-    emergency_contact_phone: str = ""
+    phone: Annotated[str, Text(20)] = ""
+    emergency_contact_name: Annotated[str, Text(50)] = ""
+    emergency_contact_phone: Annotated[str, Text(20)] = ""
 
 
 class ResidentPatch(Schema):
-    name: str | None = None
-    address: str | None = None
-    categories: list[str] | None = None
-    needs: list[str] | None = None
-    needs_note: str | None = None
+    name: Annotated[str, Text(50)] | None = None
+    address: Annotated[str, Text(200)] | None = None
+    categories: list[Annotated[str, Text(20)]] | None = None
+    needs: list[Annotated[str, Text(20)]] | None = None
+    needs_note: Annotated[str, Text(300, multiline=True)] | None = None
     birth_year: int | None = None
-    phone: str | None = None
-    emergency_contact_name: str | None = None
-    emergency_contact_phone: str | None = None
+    phone: Annotated[str, Text(20)] | None = None
+    emergency_contact_name: Annotated[str, Text(50)] | None = None
+    emergency_contact_phone: Annotated[str, Text(20)] | None = None
     active: bool | None = None
 
 
@@ -462,12 +464,12 @@ class ResidentDetailOut(ResidentOut):
 
 
 class PairIn(Schema):
-    helper: str | None = None
+    helper: Annotated[str, Text(150)] | None = None
 
 
 class CheckInIn(Schema):
-    outcome: str
-    note: str = ""
+    outcome: Annotated[str, Text(20)]
+    note: Annotated[str, Text(300, multiline=True)] = ""
     incident_id: int | None = None
 
 
@@ -507,7 +509,7 @@ class ImportOut(Schema):
 
 @router.get("/depots", response=list[DepotOut], summary="Depots I may see")
 @paginate(Page)
-def depots(request: AuthedRequest, place: str | None = None, kind: str | None = None):
+def depots(request: AuthedRequest, place: QueryText | None = None, kind: QueryText | None = None):
     _require(rules.may_view_reserves(request.auth))
     rows = reserves.visible_depots(request.auth)
     if place:
@@ -567,7 +569,7 @@ def create_item(request: AuthedRequest, payload: ItemIn):
 
 
 @router.get("/stock", response=list[StockRowOut], summary="Stock per depot and item")
-def stock(request: AuthedRequest, depot: str | None = None, below_minimum: bool = False):
+def stock(request: AuthedRequest, depot: QueryText | None = None, below_minimum: bool = False):
     _require(rules.may_view_reserves(request.auth))
     depots_qs = reserves.visible_depots(request.auth)
     if depot:
@@ -587,7 +589,7 @@ def expiring(request: AuthedRequest, days: int = 30):
 
 @router.get("/moves", response=list[MoveOut], summary="The stock ledger")
 @paginate(Page)
-def moves(request: AuthedRequest, depot: str | None = None, item: str | None = None):
+def moves(request: AuthedRequest, depot: QueryText | None = None, item: QueryText | None = None):
     _require(rules.may_view_reserves(request.auth))
     rows = reserves.ledger_for(request.auth)
     if depot:
@@ -661,7 +663,7 @@ def dispose(request: AuthedRequest, payload: DisposeIn):
 
 
 @router.get("/shortage", response=list[ShortageOut], summary="Shortage report of a community")
-def shortage(request: AuthedRequest, community: str, plan_level_id: int | None = None):
+def shortage(request: AuthedRequest, community: QueryText, plan_level_id: int | None = None):
     _require(rules.may_view_reserves(request.auth))
     place = _place(community, field="community")
     if not rules.scope.covers(request.auth, place, rules.STOCK_READERS):
@@ -702,7 +704,7 @@ def coverage(request: AuthedRequest):
 
 
 @router.get("/stock/export.xlsx", summary="Export a ledger to Excel", response={200: None})
-def export(request: AuthedRequest, ledger: str = "moves"):
+def export(request: AuthedRequest, ledger: QueryText = "moves"):
     """`ledger`: moves, stock, requests, distributions or callups — what you may see."""
     _require(rules.may_view_reserves(request.auth) or rules.may_view_people(request.auth))
     stream, name = stock_excel.export(request.auth, ledger)
@@ -737,7 +739,7 @@ def import_counts(request: AuthedRequest, file: File[UploadedFile | None] = None
 
 @router.get("/requests", response=list[RequestOut], summary="Supply requests")
 @paginate(Page)
-def requests_list(request: AuthedRequest, status: str | None = None):
+def requests_list(request: AuthedRequest, status: QueryText | None = None):
     _require(rules.may_view_reserves(request.auth))
     rows = _requests_for(request)
     if status:
@@ -809,7 +811,9 @@ def cancel_request(request: AuthedRequest, request_id: int):
 
 @router.get("/households", response=list[HouseholdOut], summary="Households")
 @paginate(Page)
-def households(request: AuthedRequest, community: str | None = None, q: str | None = None):
+def households(
+    request: AuthedRequest, community: QueryText | None = None, q: QueryText | None = None
+):
     _require(rules.may_view_reserves(request.auth))
     rows = _households_for(request)
     if community:
@@ -868,7 +872,9 @@ def distribute(request: AuthedRequest, payload: DistributionIn):
 
 @router.get("/people", response=list[ProfileOut], summary="Registered helpers")
 @paginate(Page)
-def people_list(request: AuthedRequest, kind: str | None = None, skill: str | None = None):
+def people_list(
+    request: AuthedRequest, kind: QueryText | None = None, skill: QueryText | None = None
+):
     _require(rules.may_view_people(request.auth))
     rows = _profiles_for(request)
     if kind:
@@ -930,8 +936,8 @@ def set_availability(request: AuthedRequest, username: str, payload: Availabilit
 @router.get("/candidates", response=list[CandidateOut], summary="Who could come now")
 def candidates(
     request: AuthedRequest,
-    place: str,
-    skill: str | None = None,
+    place: QueryText,
+    skill: QueryText | None = None,
     at: dt.datetime | None = None,
     limit: int = 20,
 ):
@@ -1048,7 +1054,7 @@ def cancel(request: AuthedRequest, callup_id: int):
 
 @router.get("/vulnerable", response=list[ResidentOut], summary="The register (masked)")
 @paginate(Page)
-def residents(request: AuthedRequest, category: str | None = None, overdue: bool = False):
+def residents(request: AuthedRequest, category: QueryText | None = None, overdue: bool = False):
     _require(rules.may_view_register(request.auth))
     rows = vulnerable.visible_residents(request.auth).filter(active=True)
     if overdue:

@@ -7,13 +7,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from renzhi.core.models import Role
+from renzhi.core.text import CheckedForm
 from renzhi.emergency.models import IncidentStatus, IncidentType, ResponseLevel, ReviewChange
 from renzhi.emergency.shelters import FACILITIES
 
 LEVEL_CHOICES = [(v, label) for v, label in ResponseLevel.choices]
 
 
-class IncidentForm(forms.Form):
+class IncidentForm(CheckedForm):
     title = forms.CharField(label=_("Title"), max_length=120)
     kind = forms.ChoiceField(label=_("Type"), choices=IncidentType.choices)
     severity = forms.TypedChoiceField(
@@ -35,7 +36,7 @@ class IncidentForm(forms.Form):
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
     warning = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    hot_issue = forms.CharField(required=False, widget=forms.HiddenInput)
+    hot_issue = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     def __init__(self, *args, places=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,23 +45,23 @@ class IncidentForm(forms.Form):
         self.fields["places"].choices = choices
 
 
-class StatusForm(forms.Form):
+class StatusForm(CheckedForm):
     status = forms.ChoiceField(label=_("New status"), choices=IncidentStatus.choices)
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
 
-class LogForm(forms.Form):
+class LogForm(CheckedForm):
     text = forms.CharField(
         label=_("Add to the log"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
 
 
-class LevelForm(forms.Form):
+class LevelForm(CheckedForm):
     level = forms.TypedChoiceField(label=_("Response level"), choices=LEVEL_CHOICES, coerce=int)
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
 
 
-class TaskForm(forms.Form):
+class TaskForm(CheckedForm):
     title = forms.CharField(label=_("Task"), max_length=200)
     deadline = forms.DateTimeField(
         label=_("Deadline"),
@@ -83,7 +84,7 @@ class TaskForm(forms.Form):
         self.fields["unit"].choices = blank + [(str(u.pk), u.name) for u in units]
 
 
-class ReportForm(forms.Form):
+class ReportForm(CheckedForm):
     note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
     # A plain file field: the action checks it through renzhi.core.uploads (kind by content,
     # pixel cap before decoding), so a decompression bomb is refused there, by name.
@@ -97,7 +98,7 @@ class ReportForm(forms.Form):
     done = forms.BooleanField(label=_("The task is done"), required=False)
 
 
-class CancelForm(forms.Form):
+class CancelForm(CheckedForm):
     reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
@@ -107,7 +108,7 @@ ACTION_HELP = _(
 )
 
 
-class PlanForm(forms.Form):
+class PlanForm(CheckedForm):
     """A whole plan version: title/type/place for a new plan, then the four levels."""
 
     title = forms.CharField(label=_("Title"), max_length=120)
@@ -149,7 +150,7 @@ class PlanForm(forms.Form):
             )
 
 
-class ShelterForm(forms.Form):
+class ShelterForm(CheckedForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     place = forms.ChoiceField(label=_("Community"))
     capacity = forms.IntegerField(label=_("Capacity"), min_value=1)
@@ -166,20 +167,20 @@ class ShelterForm(forms.Form):
         self.fields["place"].choices = [(p.code, _indent(p)) for p in places]
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(CheckedForm):
     name = forms.CharField(label=_("Name"), max_length=80)
     people = forms.IntegerField(label=_("Number of people"), initial=1)
     phone = forms.CharField(label=_("Phone"), required=False, max_length=20)
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(CheckedForm):
     summary = forms.CharField(
         label=_("Summary of the incident"), widget=forms.Textarea(attrs={"rows": 4})
     )
     lessons = forms.CharField(label=_("Lessons"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class ChangeForm(forms.Form):
+class ChangeForm(CheckedForm):
     """One plan change asked by the review (a formset of three rows on the page)."""
 
     plan = forms.ChoiceField(label=_("Plan"), required=False)

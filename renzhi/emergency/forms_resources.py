@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from renzhi.core.text import CheckedForm
 from renzhi.emergency.models import (
     NEEDS,
     CheckInOutcome,
@@ -22,7 +23,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 QUANTITY = forms.NumberInput(attrs={"inputmode": "numeric", "min": "1"})
 
 
-class StockMoveForm(forms.Form):
+class StockMoveForm(CheckedForm):
     """Receive, issue or transfer — one form, the verb chosen by a button."""
 
     depot = forms.ChoiceField(label=_("Depot"))
@@ -42,7 +43,7 @@ class StockMoveForm(forms.Form):
         self.fields["incident"].choices = [("", "—")] + [(str(i.pk), i.title) for i in incidents]
 
 
-class AdjustForm(forms.Form):
+class AdjustForm(CheckedForm):
     batch = forms.ChoiceField(label=_("Batch"))
     quantity = forms.IntegerField(
         label=_("Change (+ or −)"), help_text=_("Counted minus recorded, e.g. -2.")
@@ -56,7 +57,7 @@ class AdjustForm(forms.Form):
         ]
 
 
-class MinimumForm(forms.Form):
+class MinimumForm(CheckedForm):
     item = forms.ChoiceField(label=_("Item"))
     minimum = forms.IntegerField(label=_("Minimum"), min_value=0)
 
@@ -69,7 +70,7 @@ CODE_HELP = _("Short letters, digits and hyphens, e.g. jiayi-1. Used in links an
 COORDINATE = forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"})
 
 
-class DepotForm(forms.Form):
+class DepotForm(CheckedForm):
     """Add (with a code) or edit (code fixed) a depot."""
 
     code = forms.SlugField(label=_("Code"), max_length=40, help_text=CODE_HELP)
@@ -93,7 +94,7 @@ class DepotForm(forms.Form):
             del self.fields["code"]
 
 
-class ItemForm(forms.Form):
+class ItemForm(CheckedForm):
     """Add (with a code) or edit (code fixed) an item of the catalogue."""
 
     code = forms.SlugField(label=_("Code"), max_length=40, help_text=CODE_HELP)
@@ -122,7 +123,7 @@ class ItemForm(forms.Form):
             del self.fields["code"]
 
 
-class MinimumsForm(forms.Form):
+class MinimumsForm(CheckedForm):
     """One number per active item: the depot × item grid of minimum levels."""
 
     def __init__(self, *args, items=(), current=None, **kwargs):
@@ -141,11 +142,11 @@ class MinimumsForm(forms.Form):
         return {item: self.cleaned_data.get(f"minimum_{item.code}") for item in self.items}
 
 
-class ImportForm(forms.Form):
+class ImportForm(CheckedForm):
     file = forms.FileField(label=_("Stock count (.xlsx)"))
 
 
-class RequestForm(forms.Form):
+class RequestForm(CheckedForm):
     to_depot = forms.ChoiceField(label=_("For depot"))
     from_depot = forms.ChoiceField(label=_("Ask depot"))
     reason = forms.CharField(label=_("Reason"), required=False, max_length=300)
@@ -170,7 +171,7 @@ class RequestForm(forms.Form):
         return [(self[f"item_{n}"], self[f"quantity_{n}"]) for n in range(self.LINES)]
 
 
-class DistributionForm(forms.Form):
+class DistributionForm(CheckedForm):
     depot = forms.ChoiceField(label=_("Depot"))
     address = forms.CharField(
         label=_("Household address"),
@@ -190,7 +191,7 @@ class DistributionForm(forms.Form):
         self.fields["incident"].choices = [("", "—")] + [(str(i.pk), i.title) for i in incidents]
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(CheckedForm):
     username = forms.CharField(label=_("Account (username or phone)"), max_length=150)
     kind = forms.ChoiceField(label=_("Kind"), choices=PersonKind.choices)
     place = forms.ChoiceField(label=_("Community"))
@@ -205,7 +206,7 @@ class ProfileForm(forms.Form):
         self.fields["place"].choices = [(p.code, p.name) for p in places]
 
 
-class CandidateForm(forms.Form):
+class CandidateForm(CheckedForm):
     incident = forms.ChoiceField(label=_("Incident"))
     skill = forms.ChoiceField(label=_("Skill"), required=False)
     limit = forms.IntegerField(label=_("How many"), initial=10, min_value=1, max_value=100)
@@ -216,7 +217,7 @@ class CandidateForm(forms.Form):
         self.fields["skill"].choices = [("", _("Any skill"))] + [(s.code, s.name) for s in skills]
 
 
-class TeamForm(forms.Form):
+class TeamForm(CheckedForm):
     name = forms.CharField(label=_("Team name"), max_length=100)
     place = forms.ChoiceField(label=_("Place"))
 
@@ -225,7 +226,7 @@ class TeamForm(forms.Form):
         self.fields["place"].choices = [(p.code, p.name) for p in places]
 
 
-class AvailabilityForm(forms.Form):
+class AvailabilityForm(CheckedForm):
     weekdays = forms.MultipleChoiceField(
         label=_("Days"),
         widget=forms.CheckboxSelectMultiple,
@@ -243,7 +244,7 @@ class AvailabilityForm(forms.Form):
     ends = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
 
 
-class ResidentForm(forms.Form):
+class ResidentForm(CheckedForm):
     name = forms.CharField(label=_("Full name"), max_length=50)
     address = forms.CharField(label=_("Address"), max_length=200)
     categories = forms.MultipleChoiceField(
@@ -278,14 +279,14 @@ class ResidentForm(forms.Form):
         self.fields["place"].choices = [(p.code, p.name) for p in places]
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(CheckedForm):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=CheckInOutcome.choices, widget=forms.RadioSelect
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
 
 
-class PairForm(forms.Form):
+class PairForm(CheckedForm):
     helper = forms.ChoiceField(label=_("Paired helper"), required=False)
 
     def __init__(self, *args, helpers=(), **kwargs):

@@ -15,9 +15,11 @@ import datetime as dt
 import io
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -27,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from renzhi.core import spreadsheets
 from renzhi.core.errors import ActionError, ErrorCode, FieldError
 from renzhi.core.privacy import mask_phone
+from renzhi.core.text import check_text
 from renzhi.emergency import reserves
 from renzhi.emergency import rules_resources as rules
 from renzhi.emergency.actions import reserves as actions
@@ -154,7 +157,8 @@ def read_counts(actor, content: bytes) -> list[CountRow]:
             expires_on = _date(cells.get("expires_on"))
             if expires_on is None:
                 problem("expires_on", _("enter a date like 2027-03-01."))
-        batch_no = _text(cells.get("batch_no"))
+        batch_no = _checked(problem, "batch_no", cells.get("batch_no"), 40)
+        note = _checked(problem, "note", cells.get("note"), 200) if "note" in keys else ""
         if not batch_no and expires_on is not None:
             batch_no = expires_on.isoformat()
         if depot is not None and item is not None and not row_errors:
@@ -182,7 +186,7 @@ def read_counts(actor, content: bytes) -> list[CountRow]:
                 batch_no=batch_no,
                 expires_on=expires_on,
                 quantity=quantity,
-                note=_text(cells.get("note"))[:200],
+                note=note,
             )
         )
     if errors:
@@ -396,6 +400,15 @@ def _header_keys(values: list[Any]) -> dict[str, int]:
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _checked(problem: Callable[[str, str], None], key: str, value: Any, limit: int) -> str:
+    """A text cell cleaned like typed text (renzhi.core.text); a problem for its row if not."""
+    try:
+        return check_text(_text(value), max_length=limit)
+    except ValidationError as exc:
+        problem(key, " ".join(exc.messages))
+        return ""
 
 
 def _text(value: Any) -> str:

@@ -8,11 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from renzhi.core import scope
 from renzhi.core.models import Place, PlaceLevel, Role, User
+from renzhi.core.text import CheckedForm
 from renzhi.open311.actions import MAX_RATE_LIMIT
 from renzhi.open311.models import Datatype
 
 
-class KeyForm(forms.Form):
+class KeyForm(CheckedForm):
     name = forms.CharField(
         label=_("Partner name"),
         max_length=100,
@@ -46,7 +47,7 @@ class KeyForm(forms.Form):
         field.queryset = places.order_by("code")
 
 
-class AttributeForm(forms.Form):
+class AttributeForm(CheckedForm):
     code = forms.CharField(
         label=_("Code"),
         max_length=50,

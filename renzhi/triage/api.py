@@ -8,6 +8,7 @@ dispatchers, community staff and leaders, model versions for the global administ
 """
 
 import datetime as dt
+from typing import Annotated
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from renzhi.core.errors import ActionError, ErrorCode, PermissionRefused
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Unit
 from renzhi.core.pagination import Page
+from renzhi.core.text import NOTE, QueryText, Text
 from renzhi.triage import actions, queries, similarity
 from renzhi.triage.intake import ensure_suggestions
 from renzhi.triage.models import Head, HotIssue, ModelVersion, TriageSuggestion
@@ -53,9 +55,9 @@ class QueueItemOut(Schema):
 
 
 class DecisionIn(Schema):
-    category: str | None = None
-    unit: str | None = None
-    note: str = ""
+    category: Annotated[str, Text(16)] | None = None
+    unit: Annotated[str, Text(32)] | None = None
+    note: Annotated[str, NOTE] = ""
 
 
 class DecisionOut(Schema):
@@ -122,7 +124,7 @@ def queue(request: AuthedRequest):
 @router.post(
     "/queue/{tracking_no}/accept", response=DecisionOut, summary="Accept the top suggestion"
 )
-def accept(request: AuthedRequest, tracking_no: str):
+def accept(request: AuthedRequest, tracking_no: QueryText):
     return _decide(request, tracking_no, DecisionIn())
 
 
@@ -131,7 +133,7 @@ def accept(request: AuthedRequest, tracking_no: str):
     response=DecisionOut,
     summary="Dispatch with another category and/or unit (stored for the next training)",
 )
-def correct(request: AuthedRequest, tracking_no: str, payload: DecisionIn):
+def correct(request: AuthedRequest, tracking_no: QueryText, payload: DecisionIn):
     return _decide(request, tracking_no, payload)
 
 
@@ -140,7 +142,7 @@ def correct(request: AuthedRequest, tracking_no: str, payload: DecisionIn):
     response=list[Similar],
     summary="Open appeals nearby whose text is alike (staff)",
 )
-def similar(request: AuthedRequest, tracking_no: str):
+def similar(request: AuthedRequest, tracking_no: QueryText):
     _require(appeal_queries.is_staff_viewer(request.auth))
     appeal = get_object_or_404(appeal_queries.appeals_for(request.auth), tracking_no=tracking_no)
     found = similarity.similar_open_appeals(appeal)
@@ -169,7 +171,7 @@ def hot(request: AuthedRequest):
 
 @router.get("/models", response=list[ModelVersionOut], summary="Model versions (admin)")
 @paginate(Page)
-def model_versions(request: AuthedRequest, head: str | None = None):
+def model_versions(request: AuthedRequest, head: QueryText | None = None):
     _require(may_manage_models(request.auth))
     qs = ModelVersion.objects.all()
     if head:
@@ -191,7 +193,7 @@ def activate(request: AuthedRequest, version_id: int):
 @router.post(
     "/models/{head}/rollback", response=ModelVersionOut, summary="Back to the previous version"
 )
-def rollback(request: AuthedRequest, head: str):
+def rollback(request: AuthedRequest, head: QueryText):
     _require(may_manage_models(request.auth))
     if head not in Head.values:
         raise ActionError(_("Unknown model head."), field="head", code=ErrorCode.NOT_FOUND)
@@ -206,7 +208,7 @@ def _require(allowed: bool) -> None:
         raise PermissionRefused(_("Your role does not allow this action."))
 
 
-def _decide(request: AuthedRequest, tracking_no: str, payload: DecisionIn) -> dict:
+def _decide(request: AuthedRequest, tracking_no: QueryText, payload: DecisionIn) -> dict:
     _require(may_triage(request.auth))
     appeal = get_object_or_404(queries.queue_for(request.auth), tracking_no=tracking_no)
     category = unit = None

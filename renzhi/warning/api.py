@@ -7,6 +7,7 @@ Objects outside the caller's scope answer 404; refused steps 403; `ActionError`s
 """
 
 import datetime as dt
+from typing import Annotated
 
 from django.utils.translation import gettext as _
 from ninja import Body, Router, Schema
@@ -15,6 +16,7 @@ from ninja.pagination import paginate
 from renzhi.core.errors import ActionError, ErrorCode, PermissionRefused
 from renzhi.core.http import AuthedRequest
 from renzhi.core.pagination import Page
+from renzhi.core.text import NOTE, QueryText, Text
 from renzhi.warning import actions, queries, rules
 from renzhi.warning.actions import WarningInput
 from renzhi.warning.models import Signal, SignalStatus, Status, Subscription, Warning, Webhook
@@ -24,15 +26,15 @@ router = Router(tags=["warning"])
 
 class WarningIn(Schema):
     level: int | None = None
-    headline: str | None = None
-    headline_en: str | None = None
-    event: str | None = None
-    description: str | None = None
-    description_en: str | None = None
-    instructions: str | None = None
-    instructions_en: str | None = None
-    cap_category: str | None = None
-    area_codes: list[str] | None = None
+    headline: Annotated[str, Text(160)] | None = None
+    headline_en: Annotated[str, Text(160)] | None = None
+    event: Annotated[str, Text(100)] | None = None
+    description: Annotated[str, NOTE] | None = None
+    description_en: Annotated[str, NOTE] | None = None
+    instructions: Annotated[str, NOTE] | None = None
+    instructions_en: Annotated[str, NOTE] | None = None
+    cap_category: Annotated[str, Text(10)] | None = None
+    area_codes: list[Annotated[str, Text(15)]] | None = None
     onset_at: dt.datetime | None = None
     expires_at: dt.datetime | None = None
 
@@ -74,11 +76,11 @@ class WarningOut(Schema):
 
 
 class ReasonIn(Schema):
-    reason: str = ""
+    reason: Annotated[str, Text(300, multiline=True)] = ""
 
 
 class UpdateIn(WarningIn):
-    note: str = ""
+    note: Annotated[str, NOTE] = ""
 
 
 class ImportIn(Schema):
@@ -110,8 +112,8 @@ class SignalOut(Schema):
 
 
 class SubscriptionIn(Schema):
-    place_code: str
-    cap_category: str = ""
+    place_code: Annotated[str, Text(15)]
+    cap_category: Annotated[str, Text(10)] = ""
     min_level: int = 4
     sms: bool = False
 
@@ -129,9 +131,9 @@ class SubscriptionOut(Schema):
 
 
 class WebhookIn(Schema):
-    name: str
-    url: str
-    place_code: str
+    name: Annotated[str, Text(100)]
+    url: Annotated[str, Text(500)]
+    place_code: Annotated[str, Text(15)]
 
 
 class WebhookOut(Schema):
@@ -167,7 +169,7 @@ def _visible(request: AuthedRequest, warning_id: int) -> Warning:
 
 @router.get("/", response=list[WarningOut], summary="Warnings in my jurisdiction")
 @paginate(Page)
-def list_warnings(request: AuthedRequest, status: str | None = None):
+def list_warnings(request: AuthedRequest, status: QueryText | None = None):
     _staff(request)
     qs = queries.visible_warnings(request.user).prefetch_related("areas", "cap_messages")
     if status in Status.values:
@@ -245,7 +247,9 @@ def import_cap(request: AuthedRequest, payload: ImportIn):
 
 @router.get("/signals", response=list[SignalOut], summary="Signals in my jurisdiction")
 @paginate(Page)
-def list_signals(request: AuthedRequest, day: dt.date | None = None, status: str | None = None):
+def list_signals(
+    request: AuthedRequest, day: dt.date | None = None, status: QueryText | None = None
+):
     _staff(request)
     qs = queries.visible_signals(request.user).select_related("series__place", "series__category")
     if day:

@@ -11,11 +11,12 @@ from django.utils.translation import pgettext_lazy
 
 from renzhi.core import datebounds
 from renzhi.core.models import Place, PlaceLevel
+from renzhi.core.text import CheckedForm
 from renzhi.warning.actions import WarningInput
 from renzhi.warning.models import CapCategory, Level
 
 
-class WarningForm(forms.Form):
+class WarningForm(CheckedForm):
     level = forms.TypedChoiceField(
         label=pgettext_lazy("warning", "Level"), choices=Level.choices, coerce=int
     )
@@ -76,18 +77,18 @@ class WarningForm(forms.Form):
         )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(CheckedForm):
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
 
-class ImportForm(forms.Form):
+class ImportForm(CheckedForm):
     document = forms.FileField(label=_("CAP file (XML or Atom)"), required=False)
     text = forms.CharField(
         label=_("…or paste the XML"), widget=forms.Textarea(attrs={"rows": 6}), required=False
     )
 
 
-class SubscriptionForm(forms.Form):
+class SubscriptionForm(CheckedForm):
     place = forms.ChoiceField(label=_("Place"))
     cap_category = forms.ChoiceField(
         label=_("Category"),
@@ -106,7 +107,7 @@ class SubscriptionForm(forms.Form):
         ]
 
 
-class WebhookForm(forms.Form):
+class WebhookForm(CheckedForm):
     name = forms.CharField(label=_("Name"), max_length=100, required=False)
     url = forms.CharField(label=_("URL"), max_length=500, required=False)
     place = forms.ChoiceField(label=_("Place"))

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from renzhi.core.errors import ActionError
 from renzhi.core.models import Place, PlaceLevel, Role
+from renzhi.core.text import CheckedForm, TextFormMixin
 from renzhi.web.presenters import place_choices
 
 PASSWORD_HELP = _("At least 8 characters, with both letters and digits; not a common password.")
@@ -29,14 +30,14 @@ def show_errors(
         form.add_error(name if name in form.fields else None, e.message)
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(TextFormMixin, AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Username or phone number")
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
 
 
-class RegisterPhoneForm(forms.Form):
+class RegisterPhoneForm(CheckedForm):
     """Registration step 1: the number to text a code to."""
 
     phone = forms.CharField(
@@ -46,7 +47,7 @@ class RegisterPhoneForm(forms.Form):
     )
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(CheckedForm):
     """Registration step 2: the texted code and the account details (the phone is the
     session's, from step 1)."""
 
@@ -89,7 +90,7 @@ class RegisterForm(forms.Form):
         return data
 
 
-class UserSearchForm(forms.Form):
+class UserSearchForm(CheckedForm):
     q = forms.CharField(
         label=_("Search"),
         required=False,
@@ -103,7 +104,7 @@ class UserSearchForm(forms.Form):
     )
 
 
-class RoleFields(forms.Form):
+class RoleFields(CheckedForm):
     """Role + place + unit, with the places and units the acting administrator may assign."""
 
     role = forms.ChoiceField(label=_("Role"), choices=[("", _("Choose a role")), *Role.choices])
@@ -164,7 +165,7 @@ class CreateUserForm(RoleFields):
             role.help_text = _("You can also grant roles later, on the account page.")
 
 
-class PasswordForm(forms.Form):
+class PasswordForm(CheckedForm):
     password = forms.CharField(
         label=_("New password"),
         help_text=PASSWORD_HELP,
@@ -173,7 +174,7 @@ class PasswordForm(forms.Form):
     )
 
 
-class CalendarOverrideForm(forms.Form):
+class CalendarOverrideForm(CheckedForm):
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     is_working_day = forms.TypedChoiceField(
         label=_("This day is"),
@@ -188,7 +189,7 @@ class CalendarOverrideForm(forms.Form):
     )
 
 
-class TokenForm(forms.Form):
+class TokenForm(CheckedForm):
     name = forms.CharField(
         label=_("Token name"),
         max_length=100,

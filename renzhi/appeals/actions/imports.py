@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -47,6 +48,7 @@ from renzhi.appeals.models import Appeal, Category, Channel, ImportJob
 from renzhi.core import audit, geo, scope
 from renzhi.core.errors import ActionError, PermissionRefused
 from renzhi.core.models import Place, PlaceLevel, Role, User
+from renzhi.core.text import TEXT_CAP, check_text
 from renzhi.core.workdays import LOCAL_TZ
 
 __all__ = [
@@ -418,8 +420,8 @@ class _Checker:
     def check(self, number: int, raw: dict[str, Any]) -> ImportRow | None:
         t = self.texts[number]
         before = len(self.errors)
-        description = t.get("description", "")
-        if not description:
+        description = self._text(number, t, "description", TEXT_CAP)
+        if not description and len(self.errors) == before:
             self.fail(number, "description", _("Please describe the problem."))
         elif len(description) > cases.MAX_DESCRIPTION:
             self.fail(
@@ -507,10 +509,12 @@ class _Checker:
             )
 
     def _text(self, number: int, t: dict[str, str], key: str, limit: int) -> str:
-        value = t.get(key, "")
-        if len(value) > limit:
-            self.fail(number, key, _("At most %(n)d characters.") % {"n": limit})
-        return value
+        """The cell cleaned like any typed text (renzhi.core.text), or a row-and-column error."""
+        try:
+            return check_text(t.get(key, ""), max_length=limit, multiline=limit > 200)
+        except ValidationError as exc:
+            self.fail(number, key, " ".join(exc.messages))
+            return ""
 
     def _phone(self, number: int, text: str) -> str:
         phone = PHONE_NOISE.sub("", text)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import NoReturn, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from renzhi.core.errors import ActionError, ErrorCode, PermissionRefused
+from renzhi.core.text import check_text
 
 M = TypeVar("M", bound=Model)
 
@@ -28,13 +30,30 @@ def locked(obj: M) -> M:
     return type(obj)._default_manager.select_for_update().get(pk=obj.pk)  # type: ignore[attr-defined]
 
 
-def text(value: str | None, field: str, *, max_length: int, required: bool = True) -> str:
-    cleaned = (value or "").strip()
-    if required and not cleaned:
-        refuse(_("This field is required."), field, ErrorCode.REQUIRED)
-    if len(cleaned) > max_length:
-        refuse(_("At most %(n)d characters, please.") % {"n": max_length}, field, ErrorCode.INVALID)
-    return cleaned
+def text(
+    value: str | None,
+    field: str,
+    *,
+    max_length: int,
+    required: bool = True,
+    multiline: bool | None = None,
+) -> str:
+    """The text cleaned by `renzhi.core.text` (NFKC, no invisible or control characters).
+
+    Every commons action takes its text through here, so the pages and the API get the same
+    checks, and a duplicate-name check compares normalised names. Fields longer than 200
+    characters are taken as multi-line unless `multiline` says otherwise.
+    """
+    try:
+        return check_text(
+            value or "",
+            max_length=max_length,
+            multiline=max_length > 200 if multiline is None else multiline,
+            required=required,
+        )
+    except ValidationError as exc:
+        code = ErrorCode.REQUIRED if exc.code == "required" else ErrorCode.INVALID
+        refuse(" ".join(exc.messages), field, code)
 
 
 # Dates in the commons are about community life: nothing is planned or recorded further than

@@ -395,6 +395,7 @@ def append_synthetic_events(count: int) -> None:
             prev_hash=prev,
         )
         event.hash = prev = audit.event_hash(event)
+        event.hmac = audit.event_hmac(event.hash)
         events.append(event)
     AuditEvent.objects.bulk_create(events, batch_size=2_000)
     audit.sync_head()
