@@ -1,5 +1,6 @@
 """The JSON API at /api/ (OpenAPI docs at /api/docs). Each app mounts its router here."""
 
+from django.db import DataError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -25,6 +26,21 @@ def _action_error(request: HttpRequest, exc: ActionError):
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def _number_out_of_range(request: HttpRequest, exc: Exception):
+    """An id or number past what the database stores (e.g. `incident_id=10**25`) is bad input.
+
+    SQLite refuses such a parameter with OverflowError, PostgreSQL with "out of range"; any other
+    DataError is a fault of ours and stays a 500."""
+    if isinstance(exc, DataError) and "out of range" not in str(exc):
+        raise exc
+    message = _("A number in the request is out of range.")
+    return api.create_response(
+        request, {"detail": [{"field": None, "code": "invalid", "message": message}]}, status=400
+    )
 
 
 @api.exception_handler(ValidationError)
