@@ -166,7 +166,7 @@ class ActiveIn(Schema):
 
 
 class UnlockIn(Schema):
-    ip: str
+    ip: Annotated[str, Text(45)]  # the longest IPv6 text form
 
 
 class UnlockedOut(Schema):

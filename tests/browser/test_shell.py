@@ -2,6 +2,7 @@
 field errors in Chinese, the language switch. Screenshots land in tests/browser/screenshots/."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login, overflow_x, shot
 
@@ -232,7 +233,8 @@ def test_admin_creates_a_user_and_grants_a_role(world, live_server, page, phone_
     shot(page, "users-desktop")
 
     page.fill("#id_q", "ali")  # live search (htmx) narrows the list without a page load
-    page.wait_for_function("document.querySelectorAll('#user-results tbody tr').length === 1")
+    # A locator, not wait_for_function: the CSP forbids the eval a string predicate needs.
+    expect(page.locator("#user-results tbody tr")).to_have_count(1)
     assert "alice" in page.locator("#user-results").inner_text()
     assert page.url.endswith("/users/?q=ali&role=")
 

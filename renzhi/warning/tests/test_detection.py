@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from renzhi.appeals.models import Appeal
+from renzhi.appeals.models import Appeal, new_public_id
 from renzhi.core.errors import ActionError
 from renzhi.core.models import AuditEvent
 from renzhi.core.workdays import LOCAL_TZ
@@ -118,6 +118,7 @@ def test_new_appeals_are_counted_by_the_periodic_refresh(outbreaks):
     clone.pk = None
     clone.tracking_no = "RZ20990101-000001"
     clone.idempotency_key = None
+    clone.public_id = new_public_id()
     clone.save()
     tasks.refresh_series.enqueue()
     assert SeriesCount.objects.get(series=s, day=day).count == before + 1
