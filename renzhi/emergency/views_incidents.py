@@ -636,7 +636,7 @@ def shelter_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         try:
             if step == "check_out":
                 stay = ShelterStay.objects.filter(
-                    shelter=shelter, pk=request.POST.get("stay") or 0
+                    shelter=shelter, pk=_pk(request.POST.get("stay"))
                 ).first()
                 if stay is None:
                     raise Http404
@@ -1016,3 +1016,11 @@ def _attach(form, exc: ActionError) -> None:
 def _flash(request: AuthedRequest, exc: ActionError) -> None:
     for error in exc.errors:
         messages.error(request, error.message)
+
+
+def _pk(value) -> int:
+    """A posted row id; 0 (no row) for anything that is not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

@@ -667,7 +667,9 @@ def callup_send(request: AuthedRequest) -> HttpResponse:
     incident = _incident_choice(user, request.POST.get("incident"))
     if incident is None:
         raise Http404
-    usernames = request.POST.getlist("users")
+    # Usernames are looked up, never stored: one with a control character or too long names
+    # nobody (a NUL in the lookup would make PostgreSQL fail).
+    usernames = [u for u in request.POST.getlist("users") if u.isprintable() and len(u) <= 150]
     people = list(User.objects.filter(username__in=usernames))
     try:
         note = posted_text(request.POST, "note", max_length=300)

@@ -111,3 +111,28 @@ def test_adding_a_team_member_refuses_a_bad_username_with_a_message(world, clien
     )
     _shown(response, shown)
     assert list(Team.objects.get(pk=team.pk).members.all()) == members
+
+
+def test_checking_out_of_a_shelter_with_a_stay_that_is_not_a_number_is_not_found(world, client):
+    from renzhi.emergency.actions import shelters
+
+    shelter = shelters.create_shelter(
+        world.alice, name="甲一小学体育馆", place=world.community_a, capacity=10
+    )
+    client.force_login(world.alice)
+    response = client.post(
+        reverse("emergency:shelter", args=[shelter.pk]), {"step": "check_out", "stay": "长\x00"}
+    )
+    assert response.status_code == 404
+
+
+def test_sending_call_ups_to_a_username_with_a_nul_byte_reaches_nobody(world, client):
+    incident = make_incident(world.community_a)
+    client.force_login(world.alice)
+    response = client.post(
+        reverse("emergency:callup_send"),
+        {"incident": incident.pk, "users": ["vera\x00"], "note": "集合"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert not CallUp.objects.exists()
