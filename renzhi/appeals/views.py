@@ -849,6 +849,7 @@ EVENT_LABELS = {
     "absorb": gettext_lazy("Took in a duplicate"),
     "comment": gettext_lazy("Internal note"),
     "overdue": gettext_lazy("Overdue"),
+    "route_refused": gettext_lazy("Not dispatched automatically"),
 }
 ESCALATION_LABELS = {
     "street": gettext_lazy("to the street"),

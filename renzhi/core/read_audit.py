@@ -25,6 +25,7 @@ from django.db import models
 
 from renzhi.core import audit
 from renzhi.core.models import AuditEvent, User
+from renzhi.core.text import normalise
 
 REASON_CHARS = 200
 MAX_IDS = 500  # a list read names at most this many records (the count says how many in all)
@@ -37,7 +38,12 @@ def reason_of(request: Any) -> str:
     value = request.GET.get("reason") or ""
     if not value and getattr(request, "method", "") == "POST":
         value = request.POST.get("reason") or ""
-    return " ".join(str(value).split())[:REASON_CHARS]
+    # Cleaned like every text (NFC, no invisible characters); control characters are dropped
+    # rather than refused, since the reason is optional and must not block the read (a NUL
+    # would make PostgreSQL refuse the audit row).
+    text = normalise(str(value))
+    text = "".join(ch for ch in text if ch.isprintable() or ch.isspace())
+    return " ".join(text.split())[:REASON_CHARS]
 
 
 def record_read(

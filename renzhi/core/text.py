@@ -19,7 +19,9 @@ Three ways in, one rule:
 - `Annotated[str, Text(200)]` (or `ModelText(Model, "field")`) in ninja schemas: the column
   length shows in the OpenAPI schema as `maxLength`, and a refusal is a 400 naming the field;
 - `CheckedForm` (or `TextFormMixin`) for Django forms: every CharField is cleaned the same way,
-  with its own max_length, or `TEXT_CAP` for unbounded fields; password fields are left alone.
+  with its own max_length, or `TEXT_CAP` for unbounded fields; password fields are left alone;
+- `posted_text(request.POST, name, max_length=…)` for the few page views that read a reason or
+  a note straight from the POST (an `ActionError` on the field).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from django.db import models
 from django.utils.translation import gettext as _
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
+
+from renzhi.core.errors import ActionError, ErrorCode
 
 # Cap for free text stored in TextFields (notes, descriptions): long enough for any real note.
 TEXT_CAP = 10_000
@@ -92,6 +96,27 @@ def check_text(
             params={"length": len(text), "limit": limit},
         )
     return text
+
+
+def posted_text(
+    data: Any,
+    name: str,
+    *,
+    max_length: int | None,
+    multiline: bool = False,
+    required: bool = False,
+) -> str:
+    """A text value a page view reads from `request.POST` outside a form (a reason, a note, a
+    code to look up), cleaned like every form field. A refusal is an `ActionError` on `name`, so
+    the view shows it the way it shows the action's own refusals, and nothing is changed.
+
+    Codes and usernames go through it too: a NUL in a lookup makes PostgreSQL fail.
+    """
+    value = data.get(name, "")
+    try:
+        return check_text(value, max_length=max_length, multiline=multiline, required=required)
+    except ValidationError as exc:
+        raise ActionError(exc.messages[0], field=name, code=ErrorCode.INVALID) from None
 
 
 def normalise(value: str, *, multiline: bool = False) -> str:

@@ -27,6 +27,7 @@ from renzhi.core import scope, uploads
 from renzhi.core.errors import ActionError
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Membership, Place, Role, Unit, User
+from renzhi.core.text import posted_text
 from renzhi.emergency import dashboard, reviews, rules
 from renzhi.emergency.actions import incidents as incident_actions
 from renzhi.emergency.actions import plans as plan_actions
@@ -396,12 +397,14 @@ def task_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Task accepted."))
                 return redirect("emergency:task", pk=pk)
             if step == "cancel":
-                task_actions.cancel(user, task, reason=request.POST.get("reason", ""))
+                task_actions.cancel(
+                    user, task, reason=posted_text(request.POST, "reason", max_length=200)
+                )
                 messages.success(request, _("Task cancelled."))
                 return redirect("emergency:task", pk=pk)
             if step == "assign" and rules.may_manage_tasks(user, task.incident):
                 people, teams, units = _assignable(task.incident)
-                who = request.POST.get("who", "")
+                who = posted_text(request.POST, "who", max_length=30)
                 kind, _sep, key = who.partition(":")
                 task_actions.assign(
                     user,
@@ -633,7 +636,7 @@ def shelter_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         try:
             if step == "check_out":
                 stay = ShelterStay.objects.filter(
-                    shelter=shelter, pk=request.POST.get("stay") or 0
+                    shelter=shelter, pk=_pk(request.POST.get("stay"))
                 ).first()
                 if stay is None:
                     raise Http404
@@ -1013,3 +1016,11 @@ def _attach(form, exc: ActionError) -> None:
 def _flash(request: AuthedRequest, exc: ActionError) -> None:
     for error in exc.errors:
         messages.error(request, error.message)
+
+
+def _pk(value) -> int:
+    """A posted row id; 0 (no row) for anything that is not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

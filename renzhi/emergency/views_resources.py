@@ -28,6 +28,7 @@ from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Membership, Place, PlaceLevel, Skill, User
 from renzhi.core.privacy import mask_phone
 from renzhi.core.skills import total_hours
+from renzhi.core.text import posted_text
 from renzhi.emergency import forms_resources as forms
 from renzhi.emergency import mobilisation, reserves, stock_excel, vulnerable
 from renzhi.emergency import rules_resources as rules
@@ -487,9 +488,13 @@ def request_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         quantities = {k: v for k, v in quantities.items() if v is not None}
         try:
             if step == "approve":
-                stock_actions.approve_request(user, found, quantities, request.POST.get("note", ""))
+                stock_actions.approve_request(
+                    user, found, quantities, posted_text(request.POST, "note", max_length=300)
+                )
             elif step == "reject":
-                stock_actions.reject_request(user, found, request.POST.get("note", ""))
+                stock_actions.reject_request(
+                    user, found, posted_text(request.POST, "note", max_length=300)
+                )
             elif step == "issue":
                 stock_actions.issue_request(user, found)
             elif step == "receive":
@@ -662,10 +667,13 @@ def callup_send(request: AuthedRequest) -> HttpResponse:
     incident = _incident_choice(user, request.POST.get("incident"))
     if incident is None:
         raise Http404
-    usernames = request.POST.getlist("users")
+    # Usernames are looked up, never stored: one with a control character or too long names
+    # nobody (a NUL in the lookup would make PostgreSQL fail).
+    usernames = [u for u in request.POST.getlist("users") if u.isprintable() and len(u) <= 150]
     people = list(User.objects.filter(username__in=usernames))
     try:
-        made = people_actions.send_callups(user, incident, people, request.POST.get("note", ""))
+        note = posted_text(request.POST, "note", max_length=300)
+        made = people_actions.send_callups(user, incident, people, note)
     except ActionError as exc:
         _flash(request, exc)
         return redirect("emergency:people")
@@ -705,7 +713,10 @@ def callup_step(request: AuthedRequest, pk: int, step: str) -> HttpResponse:
             people_actions.respond_callup(user, callup, accept=True)
         elif step == "decline":
             people_actions.respond_callup(
-                user, callup, accept=False, reason=request.POST.get("reason", "")
+                user,
+                callup,
+                accept=False,
+                reason=posted_text(request.POST, "reason", max_length=200),
             )
         elif step == "check-in":
             people_actions.check_in(
@@ -769,7 +780,8 @@ def team_list(request: AuthedRequest) -> HttpResponse:
         try:
             if request.POST.get("step") == "member":
                 team = get_object_or_404(teams, pk=_int(request.POST.get("team")))
-                who = User.objects.filter(username=request.POST.get("username", "")).first()
+                username = posted_text(request.POST, "username", max_length=150)
+                who = User.objects.filter(username=username).first()
                 if who is None:
                     raise ActionError(_("No such account."), field="username")
                 people_actions.add_team_member(user, team, who)

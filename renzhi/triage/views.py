@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from renzhi.appeals.models import Appeal, Category, Priority
 from renzhi.core.errors import ActionError
 from renzhi.core.models import Place, Unit
+from renzhi.core.text import posted_text
 from renzhi.triage import actions, queries, tasks
 from renzhi.triage.intake import ensure_suggestions
 from renzhi.triage.models import Head, ModelVersion, UrgencyRule
@@ -78,13 +79,17 @@ def queue(request: HttpRequest) -> HttpResponse:
 def decide(request: HttpRequest, tracking_no: str) -> HttpResponse:
     appeal = get_object_or_404(queries.queue_for(request.user), tracking_no=tracking_no)  # type: ignore[arg-type]
     category = unit = None
-    code = request.POST.get("category", "").strip()
+    try:
+        code = posted_text(request.POST, "category", max_length=16)
+        unit_code = posted_text(request.POST, "unit", max_length=32)
+    except ActionError as error:
+        messages.error(request, " ".join(e.message for e in error.errors))
+        return redirect("triage:queue")
     if code:
         category = Category.objects.select_related("parent").filter(code=code).first()
         if category is None:
             messages.error(request, _("Unknown category."))
             return redirect("triage:queue")
-    unit_code = request.POST.get("unit", "").strip()
     if unit_code:
         unit = Unit.objects.filter(code=unit_code).first()
         if unit is None:
@@ -246,7 +251,7 @@ def urgency_rule(request: HttpRequest) -> HttpResponse:
     try:
         actions.save_urgency_rule(
             request.user,  # type: ignore[arg-type]
-            phrase=request.POST.get("phrase", ""),
+            phrase=posted_text(request.POST, "phrase", max_length=50),
             weight=weight,
             enabled=request.POST.get("enabled") == "on",
         )

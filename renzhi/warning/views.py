@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from renzhi.core.errors import ActionError
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Place
+from renzhi.core.text import posted_text
 from renzhi.warning import actions, charts, queries, rules
 from renzhi.warning.forms import (
     ImportForm,
@@ -135,7 +136,12 @@ def warning_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             if live:
-                actions.update(request.user, pk, form.to_input(), note=request.POST.get("note", ""))
+                actions.update(
+                    request.user,
+                    pk,
+                    form.to_input(),
+                    note=posted_text(request.POST, "note", max_length=300),
+                )
             else:
                 actions.edit_warning(request.user, pk, form.to_input())
         except ActionError as exc:
@@ -154,8 +160,8 @@ def warning_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 @requires(STAFF)
 def warning_step(request: AuthedRequest, pk: int, step: str) -> HttpResponse:
-    reason = request.POST.get("reason", "")
     try:
+        reason = posted_text(request.POST, "reason", max_length=300)
         if step == "submit":
             actions.submit(request.user, pk)
             messages.success(request, _("Submitted for approval."))
@@ -211,7 +217,9 @@ def signal_step(request: AuthedRequest, pk: int, step: str) -> HttpResponse:
             messages.success(request, _("Draft warning proposed. Check it and submit."))
             return redirect("warning:detail", pk=warning.pk)
         if step == "dismiss":
-            actions.dismiss_signal(request.user, pk, request.POST.get("reason", ""))
+            actions.dismiss_signal(
+                request.user, pk, posted_text(request.POST, "reason", max_length=300)
+            )
             messages.success(request, _("Signal dismissed."))
         else:
             raise Http404

@@ -441,10 +441,28 @@ def _intake_triage(appeal: Appeal) -> tuple[Unit, str] | None:
 
 
 def _auto_route(appeal: Appeal, suggested: tuple[Unit, str] | None = None) -> None:
+    """Accept and dispatch a new appeal when the routing table (or the intake triage) names a
+    unit that serves its place; otherwise it waits for a dispatcher. A named unit that does not
+    cover the place (issue 23 #5: a rule or a model pointing at another street's unit) is never
+    followed: the refusal is a step of the timeline (not shown to the resident) and audited."""
     unit = _routed_unit(appeal.category, appeal.place_code)
     note = _auto_dispatch_note()
     if unit is None and suggested is not None:
         unit, note = suggested
+    if unit is not None and not covers_place(unit, appeal.place_code):
+        _log(
+            appeal,
+            None,
+            "route_refused",
+            appeal.state,
+            note=_("“%(unit)s” does not serve the place of this appeal; it waits for a dispatcher.")
+            % {"unit": unit.name},
+            public=False,
+            automatic=True,
+            unit=unit,
+            data={"unit": unit.code, "place": appeal.place_code},
+        )
+        unit = None
     if unit is None:
         _notify_dispatchers(appeal, _waits_title(appeal))
         return
@@ -453,11 +471,18 @@ def _auto_route(appeal: Appeal, suggested: tuple[Unit, str] | None = None) -> No
 
 
 def _routed_unit(category: Category | None, place_code: str) -> Unit | None:
-    """The unit a new appeal goes to without a dispatcher; None: it waits in the queue."""
+    """The unit the routing table names for a new appeal; None: it waits in the queue. The
+    caller checks that the unit covers the place (`covers_place`)."""
     if category is None:
         return None
     decision = routing.route(category, place_code)
     return decision.unit if decision.unambiguous else None
+
+
+def covers_place(unit: Unit, place_code: str) -> bool:
+    """Whether one of `unit`'s places is `place_code` or above it: what automatic dispatch
+    needs (no dispatcher's jurisdiction widens it)."""
+    return unit_serves(unit, place_code, [])
 
 
 def _auto_accept_note() -> str:
@@ -555,6 +580,7 @@ class _IntakeBatch:
         self.grids = self._locate_all(rows)
         self.permitted: set[int] = set()
         self.routes: dict[tuple[int, str], Unit | None] = {}
+        self.coverage: dict[tuple[int, str], bool] = {}
         # Places the routing table names: a rule matches the appeal's place or an ancestor,
         # so places below the deepest one with rules all route alike (fewer lookups).
         self.rule_places = set(RoutingRule.objects.values_list("place__code", flat=True))
@@ -624,7 +650,14 @@ class _IntakeBatch:
         key = (appeal.category.pk, code[: depths[0]])
         if key not in self.routes:
             self.routes[key] = _routed_unit(appeal.category, key[1])
-        return self.routes[key]
+        unit = self.routes[key]
+        if unit is None:
+            return None
+        # As `_auto_route`: a unit that does not cover the appeal's place is not followed.
+        covered = (unit.pk, code)
+        if covered not in self.coverage:
+            self.coverage[covered] = covers_place(unit, code)
+        return unit if self.coverage[covered] else None
 
     def deadlines_for(
         self, appeal: Appeal, now: dt.datetime, calendar: WorkCalendar

@@ -242,6 +242,7 @@ def test_a_grids_own_routing_rule_wins_over_its_communitys_in_a_batch_as_one_by_
     from renzhi.appeals.models import RoutingRule
 
     w = cases
+    w.unit_b.places.add(w.grid_a2)  # the grid's rule names a unit that serves the grid
     RoutingRule.objects.create(category=w.cat_lift, place=w.grid_a2, unit=w.unit_b)
     rows = [
         intake.IntakeRow("电梯停了", category=w.cat_lift, lat=39.92, lng=116.42),  # grid A1

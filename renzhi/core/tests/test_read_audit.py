@@ -43,6 +43,10 @@ def test_the_reason_is_trimmed_and_single_spaced():
     assert read_audit.reason_of(FakeRequest()) == "" and read_audit.reason_of(None) == ""
 
 
+def test_the_reason_loses_control_and_invisible_characters():
+    assert read_audit.reason_of(FakeRequest(reason="回访\x00核实\u200b\x07")) == "回访核实"
+
+
 def test_the_user_admin_page_showing_a_phone_is_an_audited_read(world, client):
     client.force_login(world.root)
     assert client.get(f"/users/{world.charlie.pk}/?reason=重置密码").status_code == 200
