@@ -27,6 +27,7 @@ from renzhi.core.errors import ActionError
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Membership, Place, PlaceLevel, Skill, User
 from renzhi.core.privacy import mask_phone
+from renzhi.core.redirects import local_next
 from renzhi.core.skills import total_hours
 from renzhi.core.text import posted_text
 from renzhi.emergency import forms_resources as forms
@@ -272,14 +273,14 @@ def stock_move(request: AuthedRequest) -> HttpResponse:
             _attach(form, exc)
         else:
             messages.success(request, _("Stock move recorded."))
-            return redirect(request.POST.get("next") or "emergency:stock")
+            return redirect(local_next(request, "emergency:stock"))
     for error in form.non_field_errors():
         messages.error(request, error)
     for name, errors in form.errors.items():
         if name != "__all__":
             for error in errors:
                 messages.error(request, f"{form.fields[name].label}: {error}")
-    return redirect(request.POST.get("next") or "emergency:stock")
+    return redirect(local_next(request, "emergency:stock"))
 
 
 @requires(rules.may_view_reserves)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from renzhi.core.errors import ActionError
 from renzhi.core.http import AuthedRequest
 from renzhi.core.models import Place
+from renzhi.core.redirects import local_next
 from renzhi.core.text import posted_text
 from renzhi.warning import actions, charts, queries, rules
 from renzhi.warning.forms import (
@@ -226,7 +227,7 @@ def signal_step(request: AuthedRequest, pk: int, step: str) -> HttpResponse:
     except ActionError as exc:
         for error in exc.errors:
             messages.error(request, error.message)
-    return redirect(request.POST.get("next") or reverse("warning:signals"))
+    return redirect(local_next(request, reverse("warning:signals")))
 
 
 @requires(STAFF)
