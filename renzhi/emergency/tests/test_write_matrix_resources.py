@@ -54,6 +54,12 @@ def _sides(world):
         s["request"] = reserves.request_supplies(
             staff, depot, street_depot, [reserves.Line(w.items["water"], 5)]
         )
+        s["approved"] = reserves.approve_request(
+            leader,
+            reserves.request_supplies(
+                staff, depot, street_depot, [reserves.Line(w.items["water"], 3)]
+            ),
+        )
         s["household"] = reserves.register_household(staff, community, f"{side}区3栋201")
         s["incident"] = incidents.report(
             staff, title="内涝", kind="flood", place=community, severity=3
@@ -99,6 +105,10 @@ PLAN_STREET_B = RUN_B - {"bob"}
 # The shelter desk: also the helpers of the community (grid worker, volunteer, social worker).
 DESK_A = RUN_A | {"gina", "vera", "sam"}
 DESK_B = RUN_B
+# The live log: anyone who may read the incident writes in it (actions.incidents.add_log) —
+# its helpers and unit, and the administrators too.
+LOG_A = RUN_A | {"adam", "root", "erin", "gina", "sam", "vera"}
+LOG_B = RUN_B | {"root"}
 
 
 def _rows(w, sides):
@@ -317,6 +327,62 @@ def _rows(w, sides):
                 run,
             ),
             (
+                "POST /incidents/{incident_id}/log",
+                side,
+                "post",
+                f"/incidents/{inc}/log",
+                {"text": "水位上涨"},
+                LOG_A if a else LOG_B,
+            ),
+            (
+                "POST /incidents/{incident_id}/activate",
+                side,
+                "post",
+                f"/incidents/{inc}/activate",
+                {"level": 3},
+                {"leo", "frank"} if a else {"frank"},
+            ),
+            (
+                "POST /tasks/{task_id}/assign",
+                side,
+                "post",
+                f"/tasks/{t}/assign",
+                {"assignee": "gina" if a else "bob"},
+                run,
+            ),
+            ("POST /tasks/{task_id}/accept", side, "post", f"/tasks/{t}/accept", None, run),
+            (
+                "POST /requests/{request_id}/issue",
+                side,
+                "post",
+                f"/requests/{s['approved'].pk}/issue",
+                None,
+                street_keep,
+            ),
+            (
+                "POST /people",
+                side,
+                "post",
+                "/people",
+                {"username": "vera" if a else "ivy", "kind": "volunteer", "place_code": c},
+                keep,
+            ),
+            ("POST /teams", side, "post", "/teams", {"place_code": c, "name": "救援队"}, keep),
+            (
+                "POST /vulnerable",
+                side,
+                "post",
+                "/vulnerable",
+                {
+                    "place_code": c,
+                    "name": "王奶奶",
+                    "address": "1栋101",
+                    "categories": ["elderly_alone"],
+                    "consent_method": "本人签字",
+                },
+                {"alice"} if a else {"bob"},
+            ),
+            (
                 "POST /reviews/{review_id}/apply",
                 side,
                 "post",
@@ -364,24 +430,17 @@ def test_no_user_may_change_emergency_resources_the_table_does_not_allow(world, 
 IN_INCIDENTS_MATRIX = {"POST /incidents", "POST /incidents/{incident_id}/status"}
 # Not yet in a table (issue 23): named here so that a new endpoint cannot slip past unlisted.
 NOT_YET = {
-    "POST /incidents/{incident_id}/log",
     "POST /incidents/{incident_id}/link",
-    "POST /incidents/{incident_id}/activate",
     "POST /incidents/{incident_id}/level",
     "POST /incidents/{incident_id}/deactivate",
     "POST /warnings/{warning_id}/activate",
-    "POST /tasks/{task_id}/accept",
     "POST /tasks/{task_id}/report",
-    "POST /tasks/{task_id}/assign",
     "POST /items",
     "POST /stock/dispose",
     "POST /stock/import",
-    "POST /requests/{request_id}/issue",
     "POST /requests/{request_id}/receive",
-    "POST /people",
     "POST /people/{username}/skills",
     "PUT /people/{username}/availability",
-    "POST /teams",
     "POST /teams/{team_id}/members",
     "DELETE /teams/{team_id}/members/{username}",
     "POST /callups",
@@ -390,7 +449,6 @@ NOT_YET = {
     "POST /callups/{callup_id}/check-in",
     "POST /callups/{callup_id}/check-out",
     "POST /callups/{callup_id}/cancel",
-    "POST /vulnerable",
     "PATCH /vulnerable/{resident_id}",
     "POST /vulnerable/{resident_id}/pair",
     "POST /vulnerable/{resident_id}/checkins",
