@@ -71,6 +71,9 @@ def _sides(world):
             deadline=timezone.now() + dt.timedelta(hours=4),
             assignee=staff,
         )
+        s["active"] = incidents.report(
+            staff, title="燃气泄漏", kind="flood", place=community, severity=3
+        )
         s["shelter"] = shelters.create_shelter(
             staff, name=f"{side}避难点", place=community, capacity=50
         )
@@ -78,6 +81,7 @@ def _sides(world):
         s["plan"] = plans.create_plan(
             leader, place=street, kind="flood", title=f"{side}防汛预案", levels=level_specs()
         )
+        plans.activate(leader, s["active"], 4)
         s["closed"] = make_incident(community, status="closed", by=staff)
         reviewed = make_incident(community, status="closed", by=staff)
         change = reviews.ChangeSpec(s["plan"], 3, "add_action", "加固围挡", role="community_staff")
@@ -327,6 +331,30 @@ def _rows(w, sides):
                 run,
             ),
             (
+                "POST /incidents/{incident_id}/level",
+                side,
+                "post",
+                f"/incidents/{s['active'].pk}/level",
+                {"level": 3},
+                {"leo", "frank"} if a else {"frank"},
+            ),
+            (
+                "POST /incidents/{incident_id}/deactivate",
+                side,
+                "post",
+                f"/incidents/{s['active'].pk}/deactivate",
+                {"note": "解除"},
+                {"leo", "frank"} if a else {"frank"},
+            ),
+            (
+                "POST /items",
+                side,
+                "post",
+                "/items",
+                {"code": f"tent-{side}", "name": "帐篷", "unit": "顶", "category": "tools"},
+                KEEP_A | KEEP_B,  # one shared catalogue: any stock keeper adds to it
+            ),
+            (
                 "POST /incidents/{incident_id}/log",
                 side,
                 "post",
@@ -431,11 +459,8 @@ IN_INCIDENTS_MATRIX = {"POST /incidents", "POST /incidents/{incident_id}/status"
 # Not yet in a table (issue 23): named here so that a new endpoint cannot slip past unlisted.
 NOT_YET = {
     "POST /incidents/{incident_id}/link",
-    "POST /incidents/{incident_id}/level",
-    "POST /incidents/{incident_id}/deactivate",
     "POST /warnings/{warning_id}/activate",
     "POST /tasks/{task_id}/report",
-    "POST /items",
     "POST /stock/dispose",
     "POST /stock/import",
     "POST /requests/{request_id}/receive",
