@@ -21,7 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renzhi.core import audit, notify
+from renzhi.core import audit, datebounds, notify
 from renzhi.core.errors import ActionError, ErrorCode, FieldError, PermissionRefused
 from renzhi.core.models import Membership, PersonSkill, Place, Role, Skill, Unit, User
 from renzhi.emergency import rules
@@ -141,6 +141,10 @@ def save_version(
     if not (note or "").strip():
         raise ActionError(_("Say what changed."), field="note", code=ErrorCode.REQUIRED)
     _check_levels(levels)
+    # In force from at most a year ahead, at most five years back (issue 23 #4).
+    out_of_range = datebounds.check_moment("in_force_from", in_force_from, future=datebounds.YEAR)
+    if out_of_range:
+        raise ActionError(errors=[out_of_range])
     with transaction.atomic():
         Plan.objects.select_for_update().get(pk=plan.pk)
         version = _write_version(plan, actor, levels, note, in_force_from, source_review)
