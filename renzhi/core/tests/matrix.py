@@ -141,6 +141,11 @@ class Write:
     allowed: frozenset[str]
 
 
+class Form(dict):
+    """A body sent as a multipart form (file uploads, form parameters) instead of JSON; a
+    callable value (an upload) is called afresh for every try."""
+
+
 def state_changing_operations(prefixes: Iterable[str]) -> set[str]:
     """Every POST/PUT/PATCH/DELETE of renzhi.api whose path starts with one of `prefixes`."""
     from renzhi.api import api
@@ -175,6 +180,9 @@ def check_writes(client, world, rows: Iterable[Write]) -> tuple[list, list]:
                     send = getattr(client, method)
                     if body is None:
                         response = send(url)
+                    elif isinstance(body, Form):
+                        fresh = {k: v() if callable(v) else v for k, v in body.items()}
+                        response = send(url, data=fresh)
                     else:
                         response = send(url, data=body, content_type="application/json")
                     transaction.set_rollback(True)
