@@ -6,9 +6,9 @@ the stage the endpoint acts on, each try in a rolled-back savepoint. charlie and
 ivy (B) hold verified homes. The expected set of each row is written by hand from the rules
 (see the sets below); everyone else must be refused: 0 unexpected allows.
 
-Five rows do not yet bring their object to a stage where anyone may act (an organisation
+Four rows do not yet bring their object to a stage where anyone may act (an organisation
 escalated for the street's approval, a household for someone without one, finished-activity
-hours not yet credited, matched help, a funded time-bank account): for them the table expects
+hours not yet credited, matched help): for them the table expects
 NOBODY, so they prove only that nobody gets through — see STATE_NOT_REACHED.
 """
 
@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from renzhi.commons.actions import activities, proposals, timebank, training, votes
 from renzhi.commons.actions import organisations as orgs
-from renzhi.commons.models import Residence, Vote
+from renzhi.commons.models import Residence, TimeAccount, Vote
+from renzhi.core.tests.matrix import ALL_USERS as USERS
 from renzhi.core.tests.matrix import Form, Write, check_writes, state_changing_operations
 from renzhi.core.tests.upload_samples import image
 
@@ -420,7 +421,13 @@ def _h_op(suffix, responded=False):
 
 
 def _transfer(w, side):
+    """Every caller holds 5 hours; credits pass only between residents of one community
+    (vera to charlie in A; B has no second resident)."""
     _, _, resident = _who(w, side)
+    for name in USERS:
+        TimeAccount.objects.update_or_create(
+            user=getattr(w, name), defaults={"balance": Decimal("5")}
+        )
     return "/api/commons/timebank/transfer", {"to_username": resident.username, "hours": 1}
 
 
@@ -611,7 +618,11 @@ TABLE: dict[str, tuple] = {
         NOBODY,
     ),
     "POST /api/commons/help/{post_id}/cancel": (_h_op("/cancel"), APPLICANT_A, APPLICANT_B),
-    "POST /api/commons/timebank/transfer": (_transfer, NOBODY, NOBODY),
+    "POST /api/commons/timebank/transfer": (
+        _transfer,
+        _s("vera"),
+        NOBODY,
+    ),
 }
 
 
@@ -620,7 +631,6 @@ STATE_NOT_REACHED = {
     "POST /api/commons/residences",
     "POST /api/commons/activities/{activity_id}/confirm-hours",
     "POST /api/commons/help/{post_id}/complete",
-    "POST /api/commons/timebank/transfer",
 }
 
 
