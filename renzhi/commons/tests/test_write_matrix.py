@@ -6,10 +6,9 @@ the stage the endpoint acts on, each try in a rolled-back savepoint. charlie and
 ivy (B) hold verified homes. The expected set of each row is written by hand from the rules
 (see the sets below); everyone else must be refused: 0 unexpected allows.
 
-Four rows do not yet bring their object to a stage where anyone may act (an organisation
-escalated for the street's approval, a household for someone without one, finished-activity
-hours not yet credited, matched help): for them the table expects
-NOBODY, so they prove only that nobody gets through — see STATE_NOT_REACHED.
+Three rows do not yet bring their object to a stage where anyone may act (a household for
+someone without one, finished-activity hours not yet credited, matched help): for them the
+table expects NOBODY, so they prove only that nobody gets through — see STATE_NOT_REACHED.
 """
 
 from __future__ import annotations
@@ -43,6 +42,8 @@ ROOT = _s("root")
 # leaders, dispatchers, the street administrator, the social worker, the grid worker and the
 # unit handler read but do not run it.
 STAFF_A, STAFF_B = _s("alice", "root"), _s("bob", "root")
+# An escalated organisation is decided by a leader over the street (and the global admin).
+LEADERS_A, LEADERS_B = _s("leo", "frank", "root"), _s("frank", "root")
 # Residents with a verified home: they support, vote, evaluate, ask for help.
 RESIDENTS_A, RESIDENTS_B = _s("charlie", "vera"), _s("ivy")
 RESIDENTS_AND_STAFF_A, RESIDENTS_AND_STAFF_B = RESIDENTS_A | STAFF_A, RESIDENTS_B | STAFF_B
@@ -97,6 +98,23 @@ def _org_op(stage, suffix, body=None):
         return f"/api/commons/organisations/{org.pk}{suffix}", body if body is not None else {}
 
     return setup
+
+
+def _awaiting_approval(w, side):
+    """A mediation committee (审批 kind): staff accept it and it goes to the street to decide."""
+    place, staff, resident = _who(w, side)
+    org = orgs.file_organisation(
+        resident,
+        community=place,
+        name=f"{side} 调解委员会",
+        kind="mediation",
+        purpose="调解邻里纠纷",
+        activity_area="社区",
+        leader=resident,
+        submit=True,
+    )
+    orgs.approve_organisation(staff, org)
+    return f"/api/commons/organisations/{org.pk}/decide-approval", {"approve": True}
 
 
 def _create_org(w, side):
@@ -467,9 +485,9 @@ TABLE: dict[str, tuple] = {
         STAFF_B,
     ),
     "POST /api/commons/organisations/{org_id}/decide-approval": (
-        _org_op("review", "/decide-approval", {"approve": True}),
-        NOBODY,
-        NOBODY,
+        _awaiting_approval,
+        LEADERS_A,
+        LEADERS_B,
     ),
     "POST /api/commons/organisations/{org_id}/reject": (
         _org_op("submitted", "/reject", {"reason": "不符合条件"}),
@@ -627,7 +645,6 @@ TABLE: dict[str, tuple] = {
 
 
 STATE_NOT_REACHED = {
-    "POST /api/commons/organisations/{org_id}/decide-approval",
     "POST /api/commons/residences",
     "POST /api/commons/activities/{activity_id}/confirm-hours",
     "POST /api/commons/help/{post_id}/complete",
