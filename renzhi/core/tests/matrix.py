@@ -120,3 +120,79 @@ def check_page(client, world, endpoint: PageEndpoint, username: str) -> None:
 USERS = ["alice", "bob", "charlie", "ivy", "dora", "erin", "gina", "frank", "adam", "root"]
 # The apps after appeals also test the street leader, the volunteer and the social worker.
 ALL_USERS = [*USERS, "leo", "vera", "sam"]
+
+
+# --- the write half ---------------------------------------------------------------------------
+
+WRITE_USERS = [*ALL_USERS, "anonymous"]
+WRITE_METHODS = ("post", "put", "patch", "delete")
+DONE_STATUSES = {200, 201, 202, 204}
+
+
+@dataclass(frozen=True)
+class Write:
+    """One state-changing try: `op` as the OpenAPI names it ("POST /api/places/{code}"), the
+    side of the world it acts on ("A", "B" or "-"), a `setup(world) -> (url, body)` that builds
+    the object it acts on, and the users who must succeed. Everyone else must be refused."""
+
+    op: str
+    side: str
+    setup: Callable[[Any], tuple[str, Any]]
+    allowed: frozenset[str]
+
+
+class Form(dict):
+    """A body sent as a multipart form (file uploads, form parameters) instead of JSON; a
+    callable value (an upload) is called afresh for every try."""
+
+
+def state_changing_operations(prefixes: Iterable[str]) -> set[str]:
+    """Every POST/PUT/PATCH/DELETE of renzhi.api whose path starts with one of `prefixes`."""
+    from renzhi.api import api
+
+    prefixes = tuple(prefixes)
+    schema = api.get_openapi_schema()
+    return {
+        f"{method.upper()} {path}"
+        for path, ops in schema["paths"].items()
+        if path.startswith(prefixes)
+        for method in ops
+        if method in WRITE_METHODS
+    }
+
+
+def check_writes(client, world, rows: Iterable[Write]) -> tuple[list, list]:
+    """Try every row as every user, each row's setup and each try in a rolled-back savepoint.
+    Returns (unexpected allows, unexpected refusals)."""
+    from django.db import transaction
+
+    allows: list = []
+    refusals: list = []
+    for row in rows:
+        method = row.op.split()[0].lower()
+        with transaction.atomic():
+            url, body = row.setup(world)
+            for username in WRITE_USERS:
+                with transaction.atomic():
+                    client.logout()
+                    if username != "anonymous":
+                        client.force_login(getattr(world, username))
+                    send = getattr(client, method)
+                    if body is None:
+                        response = send(url)
+                    elif isinstance(body, Form):
+                        fresh = {k: v() if callable(v) else v for k, v in body.items()}
+                        response = send(url, data=fresh)
+                    else:
+                        response = send(url, data=body, content_type="application/json")
+                    transaction.set_rollback(True)
+                status = response.status_code
+                assert status < 500, (row.op, row.side, username, status)
+                done = status in DONE_STATUSES
+                if done and username not in row.allowed:
+                    allows.append((row.op, row.side, username, status))
+                if not done and username in row.allowed:
+                    refusals.append((row.op, row.side, username, status, response.content[:200]))
+            transaction.set_rollback(True)
+    client.logout()
+    return allows, refusals
