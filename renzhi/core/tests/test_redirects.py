@@ -5,7 +5,12 @@ from django.test import RequestFactory
 
 from renzhi.core.redirects import local_next
 
-FOREIGN = ["https://evil.example/", "//evil.example/x", "http://evil.example", "javascript:alert(1)"]
+FOREIGN = [
+    "https://evil.example/",
+    "//evil.example/x",
+    "http://evil.example",
+    "javascript:alert(1)",
+]
 
 
 @pytest.mark.parametrize("target", FOREIGN)
