@@ -14,7 +14,9 @@ import random
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
 
@@ -27,7 +29,19 @@ MIN_REACHED = {"root": 0.25, "charlie": 0.08}
 
 
 @pytest.fixture
-def fuzz_world(world):
+def keep_test_connection():
+    """Calls go through the real WSGI handler, whose request signals close "old" connections:
+    on PostgreSQL that would close the test's transaction. Django's test client unhooks them
+    the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_world(world, keep_test_connection):
     """`world` plus one object of each kind the API addresses by path, and credentials."""
     from renzhi.appeals import actions as appeal_actions
     from renzhi.appeals.models import Category
